@@ -1,0 +1,24 @@
+# Akhbar: every target works from a fresh clone; scripts/ holds the steps.
+SHELL := /bin/bash
+.PHONY: install demo test run bench es-start es-stop clean
+
+install:  ## uv, the locked environment, Airflow's metadata DB
+	@bash scripts/bootstrap.sh
+
+demo: install  ## one cycle over the bundled sample outlets, offline
+	@source scripts/env.sh && akhbar es start && akhbar demo
+
+test:  ## the whole suite against a local Elasticsearch (started and stopped here)
+	@bash scripts/test.sh
+
+run:  ## local Elasticsearch + airflow standalone with akhbar_ingest unpaused
+	@bash scripts/run.sh
+
+es-start: install
+	@source scripts/env.sh && akhbar es start
+
+es-stop:
+	@source scripts/env.sh && akhbar es stop
+
+clean:
+	rm -rf .cache/staging .cache/demo

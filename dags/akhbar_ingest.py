@@ -1,0 +1,79 @@
+"""akhbar_ingest: poll Arabic feeds, fetch, extract, dedup and index articles, raise deployment alerts.
+
+Wiring only: every task calls a function of the `akhbar` package, imported inside the task so that
+parsing this file stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import dag, get_current_context, task
+
+DOC = """
+### Akhbar ingest
+One ingestion cycle: **poll** every feed of `AKHBAR_FEEDS` → **fetch** the article pages not yet
+indexed → **extract** (trafilatura, Arabic boilerplate removal, language, fields, deployment detection)
+→ **index** (exact-copy dedup, bulk write to `<prefix>-articles`) → **alerts** (`<prefix>-alerts`).
+Tasks pass references to staged batches (`AKHBAR_STAGING_URL`), never payloads. Reruns of the same
+run are idempotent: document ids are deterministic and writes are create-or-skip.
+"""
+
+default_args = {
+    "owner": "akhbar",
+    "retries": int(os.environ.get("AKHBAR_TASK_RETRIES", "3")),
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+    "execution_timeout": timedelta(minutes=30),
+}
+
+
+@dag(
+    dag_id="akhbar_ingest",
+    schedule=os.environ.get("AKHBAR_SCHEDULE", "*/10 * * * *"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args,
+    tags=["akhbar", "ingest", "arabic"],
+    doc_md=DOC,
+)
+def akhbar_ingest() -> None:
+    @task
+    def poll() -> str:
+        from akhbar import tasks
+
+        return tasks.poll(get_current_context())
+
+    @task
+    def fetch(items_ref: str) -> str:
+        from akhbar import tasks
+
+        return tasks.fetch(items_ref, get_current_context())
+
+    @task
+    def extract(pages_ref: str) -> str:
+        from akhbar import tasks
+
+        return tasks.extract(pages_ref, get_current_context())
+
+    @task
+    def index(articles_ref: str) -> str:
+        from akhbar import tasks
+
+        return tasks.index(articles_ref, get_current_context())
+
+    @task
+    def alerts(articles_ref: str, indexed_ref: str) -> dict[str, int]:
+        from akhbar import tasks
+
+        return tasks.alerts(articles_ref, get_current_context())
+
+    articles = extract(fetch(poll()))
+    alerts(articles, index(articles))
+
+
+akhbar_ingest()

@@ -1,0 +1,1 @@
+"""Akhbar: Arabic news ingestion pipeline."""

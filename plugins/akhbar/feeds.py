@@ -1,0 +1,110 @@
+"""Feed polling: fetch each feed through the guarded fetcher and turn its entries into items."""
+
+from __future__ import annotations
+
+import calendar
+import io
+import logging
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from akhbar.config import Feed
+from akhbar.fetch import Fetcher, FetchError, decode_body
+from akhbar.urls import canonical_url, url_id
+
+log = logging.getLogger(__name__)
+
+_XML_ENCODING = re.compile(r"""(<\?xml[^>]*encoding\s*=\s*["'])[^"']*(["'])""")
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+
+
+class FeedError(Exception):
+    """A feed could not be polled or parsed; the message is the recorded reason."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One feed entry pointing at an article page."""
+
+    id: str
+    url: str
+    canonical_url: str
+    feed: str
+    outlet: str
+    country: str
+    title: str
+    published: str | None
+    guid: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for staging."""
+        return asdict(self)
+
+
+def _entry_date(entry: Any) -> str | None:
+    """The entry's published (or updated) time as ISO 8601 UTC, or None."""
+    for key in ("published_parsed", "updated_parsed"):
+        parsed = entry.get(key)
+        if parsed:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC).isoformat()
+            except (OverflowError, ValueError, TypeError):
+                return None
+    return None
+
+
+def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int = 200) -> tuple[list[Item], list[str]]:
+    """Parse a feed body into items; return (items, per-entry problems). Raises FeedError if nothing usable."""
+    if not body.strip():
+        raise FeedError("empty body served as a feed")
+    text, _encoding = decode_body(body, content_type)
+    # Re-encoded as UTF-8 with a matching declaration; a stream, so feedparser never treats it as a URL or path.
+    utf8 = _XML_ENCODING.sub(r"\1utf-8\2", text, count=1).encode("utf-8")
+    parsed = feedparser.parse(
+        io.BytesIO(utf8),
+        response_headers={"content-type": "application/xml; charset=utf-8", "content-location": feed.url},
+    )
+    version = parsed.get("version", "")
+    if not version and not parsed.entries:
+        looks_html = "<html" in text[:2048].lower()
+        reason = "an HTML page, not a feed" if looks_html else f"not a feed ({parsed.get('bozo_exception', 'unrecognised format')})"
+        raise FeedError(reason)
+    if parsed.get("bozo"):
+        log.warning("feed %s is malformed (%s); keeping its valid entries", feed.name, parsed.get("bozo_exception"))
+    items: list[Item] = []
+    problems: list[str] = []
+    for entry in parsed.entries[:max_items]:
+        link = entry.get("link") or ""
+        if not link.startswith(("http://", "https://")):
+            problems.append(f"entry {entry.get('id') or entry.get('title', '?')!r} has no usable link")
+            continue
+        canon = canonical_url(link)
+        items.append(
+            Item(
+                id=url_id(canon),
+                url=link,
+                canonical_url=canon,
+                feed=feed.name,
+                outlet=feed.outlet,
+                country=feed.country,
+                title=(entry.get("title") or "").strip(),
+                published=_entry_date(entry),
+                guid=str(entry.get("id") or link),
+            )
+        )
+    return items, problems
+
+
+def poll_feed(fetcher: Fetcher, feed: Feed, max_items: int = 200) -> tuple[list[Item], list[str]]:
+    """Fetch and parse one feed; raise FeedError with the reason when it fails."""
+    try:
+        resp = fetcher.get(feed.url, accept=FEED_ACCEPT)
+    except FetchError as exc:
+        raise FeedError(str(exc)) from exc
+    if resp.status != 200:
+        raise FeedError(f"HTTP {resp.status}")
+    return parse_feed(resp.body, feed, resp.headers.get("content-type", ""), max_items)

@@ -1,0 +1,325 @@
+"""The ingestion cycle as stage functions: the DAG's tasks and `akhbar run-once` call exactly these.
+
+Each stage reads the previous stage's batch from staging, writes its own batch and its counts, and
+returns a reference (the batch's path as a string), so tasks pass references, never payloads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from upath import UPath
+
+from akhbar import alerts as alerts_mod
+from akhbar import dedup, staging
+from akhbar.config import Settings, load_feeds
+from akhbar.extract import ExtractError, extract_article, load_boilerplate
+from akhbar.feeds import FeedError, Item, poll_feed
+from akhbar.fetch import Fetcher, FetchError, decode_body
+from akhbar.fields import extract_fields, load_gazetteer
+from akhbar.index import Store
+from akhbar.language import detect, is_kept
+from akhbar.normalize import search_form
+
+log = logging.getLogger(__name__)
+
+STAGES = ("poll", "fetch", "extract", "index", "alerts")
+COUNT_KEYS = (
+    "feeds_polled", "feeds_failed", "items_seen", "already_seen", "pages_fetched", "extracted",
+    "non_arabic", "duplicates", "indexed", "alerts", "errors",
+)
+
+
+class PartialRunError(RuntimeError):
+    """A stage wrote what it could but some documents failed; the task must fail so Airflow shows it."""
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Identity and staging root of one ingestion cycle; logical_date stands in for 'now' in all logic."""
+
+    run_id: str
+    logical_date: datetime
+    base: UPath
+
+    @property
+    def dir(self) -> UPath:
+        """This run's staging directory."""
+        return self.base / staging.safe_name(self.run_id)
+
+    def batch(self, stage: str) -> UPath:
+        """Path of a stage's output batch."""
+        return self.dir / f"{stage}.jsonl.gz"
+
+    def rejects(self, stage: str) -> UPath:
+        """Path of a stage's rejected records (errors, non-Arabic pages)."""
+        return self.dir / f"{stage}.rejects.jsonl.gz"
+
+    def counts_path(self, stage: str) -> UPath:
+        """Path of a stage's counts."""
+        return self.dir / f"{stage}.counts.json"
+
+
+def make_context(settings: Settings, run_id: str, logical_date: datetime, base: UPath | None = None) -> RunContext:
+    """A run context on the configured staging root (or the one given, e.g. an ObjectStoragePath)."""
+    return RunContext(run_id, logical_date, base if base is not None else staging.base_path(settings.staging_url))
+
+
+def _reject(ctx: RunContext, stage: str, kind: str, reason: str, **extra: Any) -> dict[str, Any]:
+    """A reject record with a deterministic id (kind, stage and URL or feed)."""
+    key = extra.get("url") or extra.get("feed") or reason
+    doc_id = hashlib.sha1(f"{kind}|{stage}|{key}".encode()).hexdigest()
+    return {"id": doc_id, "run_id": ctx.run_id, "at": ctx.logical_date.isoformat(), "stage": stage, "kind": kind, "reason": reason, **extra}
+
+
+def _finish(ctx: RunContext, stage: str, counts: Counter[str], rejects: list[dict[str, Any]]) -> None:
+    """Persist a stage's rejects and counts."""
+    staging.write_jsonl(ctx.rejects(stage), rejects)
+    staging.write_json(ctx.counts_path(stage), dict(counts))
+    log.info("stage %s of %s: %s", stage, ctx.run_id, dict(counts))
+
+
+def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None) -> str:
+    """Poll every feed; one failing feed is recorded and the others go on."""
+    feeds_file = load_feeds(feeds_path or settings.feeds_path)
+    max_items = int(settings.tunables.get("fetch", {}).get("max_items_per_feed", 200))
+    counts: Counter[str] = Counter()
+    rejects: list[dict[str, Any]] = []
+    items: dict[str, Item] = {}
+    with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
+        for feed in feeds_file.feeds:
+            counts["feeds_polled"] += 1
+            try:
+                found, problems = poll_feed(fetcher, feed, max_items)
+            except FeedError as exc:
+                counts["feeds_failed"] += 1
+                counts["errors"] += 1
+                rejects.append(_reject(ctx, "poll", "error", str(exc), feed=feed.name, outlet=feed.outlet, url=feed.url))
+                log.warning("feed %s failed: %s", feed.name, exc)
+                continue
+            for problem in problems:
+                counts["errors"] += 1
+                rejects.append(_reject(ctx, "poll", "error", problem, feed=feed.name, outlet=feed.outlet, url=f"{feed.url}#{problem}"))
+            for item in found:
+                counts["items_seen"] += 1
+                items.setdefault(item.id, item)
+    staging.write_jsonl(ctx.batch("poll"), (item.to_dict() for item in sorted(items.values(), key=lambda i: i.id)))
+    _finish(ctx, "poll", counts, rejects)
+    return str(ctx.batch("poll"))
+
+
+def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path: Path | str | None = None) -> str:
+    """Fetch the article pages not already indexed or rejected for their language."""
+    feeds_file = load_feeds(feeds_path or settings.feeds_path)
+    items = list(staging.read_jsonl(items_ref))
+    store = Store.from_settings(settings)
+    store.ensure()
+    ids = [item["id"] for item in items]
+    known = store.existing_ids("articles", ids) | store.existing_ids("rejects", [_reject(ctx, "extract", "language", "", url=i["canonical_url"])["id"] for i in items])
+    counts: Counter[str] = Counter()
+    rejects: list[dict[str, Any]] = []
+    pages: list[dict[str, Any]] = []
+    with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
+        for item in items:
+            language_reject_id = _reject(ctx, "extract", "language", "", url=item["canonical_url"])["id"]
+            if item["id"] in known or language_reject_id in known:
+                counts["already_seen"] += 1
+                continue
+            try:
+                resp = fetcher.get(item["url"], accept="text/html,application/xhtml+xml", html_only=True)
+                if resp.status != 200:
+                    raise FetchError(f"HTTP {resp.status}")
+                html, encoding = decode_body(resp.body, resp.headers.get("content-type", ""))
+            except FetchError as exc:
+                counts["errors"] += 1
+                rejects.append(_reject(ctx, "fetch", "error", str(exc), url=item["canonical_url"], feed=item["feed"], outlet=item["outlet"]))
+                continue
+            counts["pages_fetched"] += 1
+            pages.append({**item, "final_url": resp.final_url, "html": html, "encoding": encoding})
+    staging.write_jsonl(ctx.batch("fetch"), pages)
+    _finish(ctx, "fetch", counts, rejects)
+    return str(ctx.batch("fetch"))
+
+
+def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Turn one fetched page into an article document, or a reject (error or non-Arabic)."""
+    lang_cfg = settings.tunables.get("language", {})
+    try:
+        article = extract_article(page["html"], page["final_url"], reference=ctx.logical_date, rules=load_boilerplate())
+    except ExtractError as exc:
+        return None, _reject(ctx, "extract", "error", str(exc), url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"])
+    lang = detect(article.text, sample_chars=int(lang_cfg.get("sample_chars", 3000)), seed=int(lang_cfg.get("seed", 0)))
+    if not is_kept(lang, tuple(lang_cfg.get("keep", ["ar"]))):
+        return None, _reject(
+            ctx, "extract", "language", f"language {lang.lang} (p={lang.prob}), declared {article.declared_language or 'none'}",
+            url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"], language=lang.lang,
+        )
+    title = article.title or page.get("title", "")
+    fields = extract_fields(article.text, title, load_gazetteer())
+    deployment = alerts_mod.detect_deployment(title, article.text, fields)
+    doc = {
+        "id": page["id"],
+        "url": page["url"],
+        "canonical_url": page["canonical_url"],
+        "page_canonical_url": article.canonical_url or None,
+        "feed": page["feed"],
+        "outlet": page["outlet"],
+        "country": page.get("country") or None,
+        "host": urlsplit(page["canonical_url"]).hostname,
+        "title": title,
+        "title_search": search_form(title),
+        "text": article.text,
+        "text_search": search_form(article.text),
+        "description": article.description or None,
+        "authors": article.authors,
+        "sitename": article.sitename or None,
+        "image": article.image or None,
+        "categories": article.categories,
+        "tags": article.tags,
+        "published": article.published or page.get("published"),
+        "feed_published": page.get("published"),
+        "first_seen": ctx.logical_date.isoformat(),
+        "run_id": ctx.run_id,
+        "content_hash": dedup.content_hash(article.text),
+        "word_count": len(article.text.split()),
+        "language": {"detected": lang.lang, "declared": article.declared_language or None, "probability": lang.prob, "arabic_ratio": round(lang.arabic_ratio, 4)},
+        **fields,
+        "deployment": deployment.to_dict(),
+        "copies": [],
+    }
+    return doc, None
+
+
+def extract_stage(settings: Settings, ctx: RunContext, pages_ref: str) -> str:
+    """Extract, clean, identify the language of and annotate every fetched page."""
+    counts: Counter[str] = Counter()
+    rejects: list[dict[str, Any]] = []
+    articles: list[dict[str, Any]] = []
+    for page in staging.read_jsonl(pages_ref):
+        try:
+            doc, reject = build_article(page, ctx, settings)
+        except Exception as exc:  # noqa: BLE001 - one broken page never stops the run
+            log.exception("unexpected failure on %s", page.get("url"))
+            doc, reject = None, _reject(ctx, "extract", "error", f"{type(exc).__name__}: {exc}", url=page.get("canonical_url"), feed=page.get("feed"))
+        if reject is not None:
+            rejects.append(reject)
+            counts["non_arabic" if reject["kind"] == "language" else "errors"] += 1
+        else:
+            counts["extracted"] += 1
+            articles.append(doc)
+    staging.write_jsonl(ctx.batch("extract"), articles)
+    _finish(ctx, "extract", counts, rejects)
+    return str(ctx.batch("extract"))
+
+
+def _all_rejects(ctx: RunContext) -> list[dict[str, Any]]:
+    """Rejects every earlier stage of this run staged."""
+    out: list[dict[str, Any]] = []
+    for stage in ("poll", "fetch", "extract"):
+        if ctx.rejects(stage).exists():
+            out.extend(staging.read_jsonl(ctx.rejects(stage)))
+    return out
+
+
+def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
+    """Drop exact copies, index new articles, record copies on their canonical article, and store the rejects."""
+    store = Store.from_settings(settings)
+    store.ensure()
+    articles = list(staging.read_jsonl(articles_ref))
+    indexed_hashes = store.ids_with_hash(a["content_hash"] for a in articles)
+    keep, copies = dedup.group_copies(articles, indexed_hashes)
+    counts: Counter[str] = Counter(duplicates=len(copies))
+    result = store.write("articles", ((a.pop("id"), a) for a in [dict(a) for a in keep]), op="create")
+    counts["indexed"] = result.written
+    counts["already_seen"] += result.already_present
+    failures = list(result.failed)
+    if copies:
+        store.refresh("articles")
+        by_canonical: dict[str, list[dict[str, Any]]] = {}
+        for canonical_id, copy in copies:
+            by_canonical.setdefault(canonical_id, []).append(dedup.copy_record(copy))
+        updates = []
+        for canonical_id, records in sorted(by_canonical.items()):
+            existing = (store.get("articles", canonical_id) or {}).get("copies", [])
+            merged = {c["url"]: c for c in existing} | {c["url"]: c for c in records}
+            updates.append((canonical_id, {"copies": sorted(merged.values(), key=lambda c: c["url"])}))
+        failures += store.write("articles", updates, op="update").failed
+    rejects = [_reject(ctx, "index", "error", f"HTTP {f['status']}: {f['reason']}", url=f["source"].get("canonical_url"), feed=f["source"].get("feed"), source=f["source"]) for f in failures]
+    reject_docs = [(r.pop("id"), r) for r in [dict(r) for r in _all_rejects(ctx) + rejects]]
+    reject_result = store.write("rejects", reject_docs, op="index")
+    counts["errors"] += len(failures)
+    store.refresh("articles")
+    store.refresh("rejects")
+    staging.write_jsonl(ctx.batch("index"), ({"id": a["id"], "content_hash": a["content_hash"]} for a in keep))
+    staging.write_json(ctx.counts_path("index"), dict(counts))
+    if failures or reject_result.failed:
+        raise PartialRunError(f"{len(failures)} article writes and {len(reject_result.failed)} reject writes failed; the rest were indexed")
+    log.info("stage index of %s: %s", ctx.run_id, dict(counts))
+    return str(ctx.batch("index"))
+
+
+def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
+    """Record one alert per announced deployment; later carriers of it are added to its sources."""
+    store = Store.from_settings(settings)
+    store.ensure()
+    rules = alerts_mod.load_rules()
+    counts: Counter[str] = Counter()
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for article in staging.read_jsonl(articles_ref):
+        dep = alerts_mod.Deployment(**{"is_deployment": False, **article.get("deployment", {})})
+        if alerts_mod.should_alert(dep, rules):
+            grouped.setdefault(alerts_mod.alert_key(dep), []).append(article)
+    new_alerts, updates = [], []
+    for key, members in sorted(grouped.items()):
+        members.sort(key=dedup.canonical_order)
+        sources = [{"article_id": a["id"], "outlet": a["outlet"], "url": a["url"], "published": a.get("published")} for a in members]
+        existing = store.get("alerts", key)
+        if existing is None:
+            first = members[0]
+            dep = first["deployment"]
+            new_alerts.append((key, {
+                "story_key": key, "kind": dep.get("kind"), "actor": dep.get("actor"), "destination": dep.get("destination"),
+                "size": dep.get("size"), "evidence": dep.get("evidence"), "confidence": dep.get("confidence"),
+                "title": first.get("title"), "first_article": first["id"], "sources": sources,
+                "created": ctx.logical_date.isoformat(), "run_id": ctx.run_id,
+                "delivery": {"state": "pending", "attempts": 0},
+            }))
+        else:
+            merged = {s["url"]: s for s in existing.get("sources", [])} | {s["url"]: s for s in sources}
+            if len(merged) != len(existing.get("sources", [])):
+                updates.append((key, {"sources": sorted(merged.values(), key=lambda s: s["url"])}))
+    created = store.write("alerts", new_alerts, op="create")
+    counts["alerts"] = created.written
+    failed = created.failed + store.write("alerts", updates, op="update").failed
+    store.refresh("alerts")
+    staging.write_json(ctx.counts_path("alerts"), dict(counts))
+    if failed:
+        raise PartialRunError(f"{len(failed)} alert writes failed")
+    return str(ctx.dir / "alerts.counts.json")
+
+
+def summarize(ctx: RunContext) -> dict[str, int]:
+    """The run's counts per stage, added up, with every known key present."""
+    total: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
+    for stage in STAGES:
+        path = ctx.counts_path(stage)
+        if path.exists():
+            total.update(staging.read_json(path))
+    return {key: int(total[key]) for key in COUNT_KEYS}
+
+
+def run_once(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None) -> dict[str, int]:
+    """One full ingestion cycle in-process, through the same stage functions the DAG's tasks call."""
+    items = poll_stage(settings, ctx, feeds_path)
+    pages = fetch_stage(settings, ctx, items, feeds_path)
+    articles = extract_stage(settings, ctx, pages)
+    index_stage(settings, ctx, articles)
+    alerts_stage(settings, ctx, articles)
+    return summarize(ctx)

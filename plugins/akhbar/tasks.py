@@ -1,0 +1,53 @@
+"""Adapters from an Airflow task context to the pipeline's stage functions (imported inside tasks only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from akhbar import pipeline
+from akhbar.config import Settings
+
+
+def context_for(airflow_context: dict[str, Any]) -> tuple[Settings, pipeline.RunContext]:
+    """Settings and run context of the running DAG run; staging under an Airflow ObjectStoragePath."""
+    from airflow.sdk import ObjectStoragePath
+
+    settings = Settings.from_env()
+    dag_run = airflow_context["dag_run"]
+    when: datetime = airflow_context.get("logical_date") or dag_run.run_after
+    url = settings.staging_url if "://" in settings.staging_url else f"file://{settings.staging_url}"
+    base = ObjectStoragePath(url)
+    base.mkdir(parents=True, exist_ok=True)
+    return settings, pipeline.make_context(settings, dag_run.run_id, when, base)
+
+
+def poll(airflow_context: dict[str, Any]) -> str:
+    """The poll task."""
+    settings, ctx = context_for(airflow_context)
+    return pipeline.poll_stage(settings, ctx)
+
+
+def fetch(items_ref: str, airflow_context: dict[str, Any]) -> str:
+    """The fetch task."""
+    settings, ctx = context_for(airflow_context)
+    return pipeline.fetch_stage(settings, ctx, items_ref)
+
+
+def extract(pages_ref: str, airflow_context: dict[str, Any]) -> str:
+    """The extract task (extraction, cleaning, language, fields)."""
+    settings, ctx = context_for(airflow_context)
+    return pipeline.extract_stage(settings, ctx, pages_ref)
+
+
+def index(articles_ref: str, airflow_context: dict[str, Any]) -> str:
+    """The index task (dedup and bulk write)."""
+    settings, ctx = context_for(airflow_context)
+    return pipeline.index_stage(settings, ctx, articles_ref)
+
+
+def alerts(articles_ref: str, airflow_context: dict[str, Any]) -> dict[str, int]:
+    """The alerts task; returns the run's counts, which Airflow shows as its XCom."""
+    settings, ctx = context_for(airflow_context)
+    pipeline.alerts_stage(settings, ctx, articles_ref)
+    return pipeline.summarize(ctx)
