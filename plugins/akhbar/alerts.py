@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from akhbar.config import CONFIG_DIR, _read_yaml
+from akhbar.fields import extract_fields
 from akhbar.normalize import normalize
 
 _SPECIFICITY = {"base": 0, "city": 1, "governorate": 2, "country": 3}
@@ -72,6 +73,8 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
 def detect_deployment(title: str, text: str, fields: dict[str, Any], rules: Rules | None = None) -> Deployment:
     """Decide whether an article announces a deployment, from its first sentences that carry one."""
     rules = rules or load_rules()
+    if title and rules.negation.search(normalize(title, strip_punct=True)):
+        return Deployment(False)  # a denial in the headline governs the whole article
     sentences = [s.strip() for s in _SENTENCES.split(f"{title}\n{text}") if s.strip()]
     for position, sentence in enumerate(sentences[:8]):
         flat = normalize(sentence, strip_punct=True)
@@ -85,11 +88,8 @@ def detect_deployment(title: str, text: str, fields: dict[str, Any], rules: Rule
         if rules.background.search(flat[:20]):
             continue
         actor = next((name for name, pattern in rules.actors if pattern.search(flat)), "")
-        destinations = [
-            p["name"]
-            for p in sorted(fields.get("places", []), key=lambda p: _SPECIFICITY.get(p["type"], 9))
-            if p["name"] != actor and normalize(p["name"], strip_punct=True).removeprefix("ال") in flat
-        ]
+        here = extract_fields(sentence)["places"]
+        destinations = [p["name"] for p in sorted(here, key=lambda p: _SPECIFICITY.get(p["type"], 9)) if p["name"] != actor]
         numbers = [int(n) for n in re.findall(r"\d+", normalize(sentence).replace(",", ""))]
         size = next((n for n in numbers if n in fields.get("troops", [])), None)
         confidence = 0.5 + 0.15 * bool(actor) + 0.15 * bool(destinations) + 0.15 * bool(size) - 0.05 * min(position, 3)

@@ -34,6 +34,7 @@ def _fail(message: str) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log each stage's progress to stderr.")
 def main(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
 
 
 @main.group(help="Manage the local single-node Elasticsearch (ignored when AKHBAR_ES_URL is set).")
@@ -149,14 +150,15 @@ def search(query: str, size: int, as_json: bool) -> None:
 
 @main.command("demo", help="Serve the bundled sample outlets on loopback, run one cycle on them, print what was indexed and a search.")
 @click.option("--query", default="الموصل", show_default=True, help="The sample search.")
-def demo(query: str) -> None:
+@click.option("--port", default=8765, show_default=True, envvar="AKHBAR_DEMO_PORT", help="Loopback port of the sample server (fixed, so article URLs and ids stay the same between demos).")
+def demo(query: str, port: int) -> None:
     from akhbar import pipeline
     from akhbar.index import Store
     from akhbar.samples import SampleServer
 
     settings = _settings()
     now = datetime.now(UTC).replace(microsecond=0)
-    with SampleServer() as server:
+    with SampleServer(port=port) as server:
         feeds = server.write_feeds_file(ROOT / ".cache" / "demo" / "feeds.yaml")
         click.echo(f"serving {len(list((server.root / 'feeds').glob('*.xml')))} sample feeds at {server.base}")
         ctx = pipeline.make_context(settings, f"demo__{now:%Y%m%dT%H%M%SZ}", now)

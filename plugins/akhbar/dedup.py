@@ -43,4 +43,10 @@ def group_copies(articles: Sequence[dict[str, Any]], indexed: dict[str, str]) ->
 
 def copy_record(article: dict[str, Any]) -> dict[str, Any]:
     """What a canonical article keeps about one of its copies."""
-    return {"outlet": article.get("outlet"), "url": article.get("url"), "published": article.get("published"), "similarity": 1.0}
+    return {
+        "outlet": article.get("outlet"),
+        "url": article.get("url"),
+        "canonical_url": article.get("canonical_url"),
+        "published": article.get("published"),
+        "similarity": 1.0,
+    }

@@ -77,7 +77,7 @@ def load_boilerplate(path: Path = CONFIG_DIR / "boilerplate.yaml") -> Boilerplat
     return Boilerplate(
         line_start=tuple(_phrase(p) for p in data.get("line_start", [])),
         block_start=tuple(_phrase(p) for p in data.get("block_start", [])),
-        line_contains=tuple(line_key(p) for p in data.get("line_contains", [])),
+        line_contains=tuple(k for k in (normalize(p) for p in data.get("line_contains", [])) if k),
         max_line_words=int(data.get("max_line_words", 25)),
         max_block_line_words=int(data.get("max_block_line_words", 16)),
     )
@@ -123,7 +123,7 @@ def clean_lines(text: str, title: str, rules: Boilerplate) -> tuple[list[str], l
         is_boiler = (
             (title_key and key.replace(":", "") == title_key.replace(":", ""))
             or (words <= rules.max_line_words and _starts_with(key, rules.line_start))
-            or (words <= rules.max_line_words and any(p in key for p in rules.line_contains))
+            or (words <= rules.max_line_words and any(p in normalize(line) for p in rules.line_contains))
         )
         if is_boiler:
             removed.append(line)
@@ -157,7 +157,9 @@ def _split_list(value: Any) -> list[str]:
     return [s.strip() for s in items if s and s.strip()]
 
 
-def extract_article(html: str, url: str, *, reference: datetime | None = None, rules: Boilerplate | None = None) -> Article:
+def extract_article(
+    html: str, url: str, *, reference: datetime | None = None, rules: Boilerplate | None = None, min_chars: int = 80
+) -> Article:
     """Extract the article from an HTML page, or raise ExtractError."""
     rules = rules or load_boilerplate()
     doc = trafilatura.bare_extraction(
@@ -166,7 +168,7 @@ def extract_article(html: str, url: str, *, reference: datetime | None = None, r
         include_comments=False,
         include_tables=True,
         with_metadata=True,
-        date_extraction_params={"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
+        date_extraction_params={"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
     )
     if doc is None or not isinstance(doc, Document) or not (doc.text or "").strip():
         raise ExtractError("no article text found")
@@ -177,6 +179,8 @@ def extract_article(html: str, url: str, *, reference: datetime | None = None, r
     kept, removed = clean_lines(doc.text or "", title, rules)
     if not kept:
         raise ExtractError("only boilerplate left after cleaning")
+    if sum(len(line) for line in kept) < min_chars:
+        raise ExtractError(f"article text too short ({sum(len(line) for line in kept)} characters, minimum {min_chars})")
     return Article(
         text="\n".join(kept),
         title=title,

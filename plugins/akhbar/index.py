@@ -93,6 +93,8 @@ class Store:
                 except ApiError as exc:
                     if exc.meta.status != 400 or "resource_already_exists" not in str(exc):
                         raise
+            # Fields added since the index was created reach it too; an incompatible change fails loudly.
+            self.es.indices.put_mapping(index=name, properties=body["mappings"]["properties"])
         self._ready = True
 
     def existing_ids(self, kind: str, ids: Iterable[str]) -> set[str]:
@@ -109,6 +111,22 @@ class Store:
             )
             found.update(hit["_id"] for hit in resp["hits"]["hits"])
         return found
+
+    def copied_urls(self, canonical_urls: Iterable[str]) -> set[str]:
+        """Those canonical URLs already recorded as copies on an indexed article."""
+        wanted = list(dict.fromkeys(canonical_urls))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            resp = self.es.search(
+                index=self.alias("articles"),
+                query={"terms": {"copies.canonical_url": chunk}},
+                size=len(chunk),
+                source=["copies.canonical_url"],
+            )
+            for hit in resp["hits"]["hits"]:
+                found.update(c.get("canonical_url") for c in hit["_source"].get("copies", []))
+        return found & set(wanted)
 
     def ids_with_hash(self, hashes: Iterable[str]) -> dict[str, str]:
         """Map content hashes already indexed to the id of the article that has them."""

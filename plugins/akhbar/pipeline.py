@@ -72,10 +72,14 @@ def make_context(settings: Settings, run_id: str, logical_date: datetime, base: 
     return RunContext(run_id, logical_date, base if base is not None else staging.base_path(settings.staging_url))
 
 
+def reject_id(kind: str, stage: str, key: str) -> str:
+    """Deterministic id of a reject: its kind, stage and URL (or feed)."""
+    return hashlib.sha1(f"{kind}|{stage}|{key}".encode()).hexdigest()
+
+
 def _reject(ctx: RunContext, stage: str, kind: str, reason: str, **extra: Any) -> dict[str, Any]:
-    """A reject record with a deterministic id (kind, stage and URL or feed)."""
-    key = extra.get("url") or extra.get("feed") or reason
-    doc_id = hashlib.sha1(f"{kind}|{stage}|{key}".encode()).hexdigest()
+    """A reject record with a deterministic id."""
+    doc_id = reject_id(kind, stage, extra.get("url") or extra.get("feed") or reason)
     return {"id": doc_id, "run_id": ctx.run_id, "at": ctx.logical_date.isoformat(), "stage": stage, "kind": kind, "reason": reason, **extra}
 
 
@@ -115,21 +119,28 @@ def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | Non
     return str(ctx.batch("poll"))
 
 
+def _already_processed(store: Store, items: list[dict[str, Any]]) -> set[str]:
+    """Ids of items whose page was processed before: indexed, recorded as a copy, or rejected for its language."""
+    by_reject = {reject_id("language", "extract", i["canonical_url"]): i["id"] for i in items}
+    known = store.existing_ids("articles", [i["id"] for i in items])
+    known |= {by_reject[r] for r in store.existing_ids("rejects", by_reject)}
+    copied = store.copied_urls(i["canonical_url"] for i in items)
+    return known | {i["id"] for i in items if i["canonical_url"] in copied}
+
+
 def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path: Path | str | None = None) -> str:
     """Fetch the article pages not already indexed or rejected for their language."""
     feeds_file = load_feeds(feeds_path or settings.feeds_path)
     items = list(staging.read_jsonl(items_ref))
     store = Store.from_settings(settings)
     store.ensure()
-    ids = [item["id"] for item in items]
-    known = store.existing_ids("articles", ids) | store.existing_ids("rejects", [_reject(ctx, "extract", "language", "", url=i["canonical_url"])["id"] for i in items])
+    known = _already_processed(store, items)
     counts: Counter[str] = Counter()
     rejects: list[dict[str, Any]] = []
     pages: list[dict[str, Any]] = []
     with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
         for item in items:
-            language_reject_id = _reject(ctx, "extract", "language", "", url=item["canonical_url"])["id"]
-            if item["id"] in known or language_reject_id in known:
+            if item["id"] in known:
                 counts["already_seen"] += 1
                 continue
             try:
@@ -152,7 +163,10 @@ def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> 
     """Turn one fetched page into an article document, or a reject (error or non-Arabic)."""
     lang_cfg = settings.tunables.get("language", {})
     try:
-        article = extract_article(page["html"], page["final_url"], reference=ctx.logical_date, rules=load_boilerplate())
+        article = extract_article(
+            page["html"], page["final_url"], reference=ctx.logical_date, rules=load_boilerplate(),
+            min_chars=int(settings.tunables.get("extract", {}).get("min_chars", 80)),
+        )
     except ExtractError as exc:
         return None, _reject(ctx, "extract", "error", str(exc), url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"])
     lang = detect(article.text, sample_chars=int(lang_cfg.get("sample_chars", 3000)), seed=int(lang_cfg.get("seed", 0)))

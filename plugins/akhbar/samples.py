@@ -78,12 +78,8 @@ class SampleServer:
 
 
 def _outlet_name(stem: str) -> str:
-    """Display name of a sample outlet, from the manifest when it names one."""
+    """Display name of a sample outlet from the manifest, else the feed's file stem."""
     manifest = SAMPLES_DIR / "manifest.yaml"
-    if manifest.exists():
-        data = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
-        pages = data.get("pages", data) if isinstance(data, dict) else data
-        for page in pages or []:
-            if isinstance(page, dict) and Path(str(page.get("feed", ""))).stem == stem and page.get("outlet"):
-                return str(page["outlet"])
-    return stem
+    data = yaml.safe_load(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+    outlet = (data or {}).get("outlets", {}).get(stem) or {}
+    return str(outlet.get("display") or stem)

@@ -1,0 +1,87 @@
+"""Extraction with real trafilatura and the boilerplate rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from akhbar.extract import ExtractError, clean_lines, extract_article, load_boilerplate
+
+PARAS = [
+    "أعلنت وزارة الدفاع الأمريكية يوم الأحد أنها سترسل خمسمئة وستين جنديا إضافيا إلى العراق للمساعدة في التحضير لمعركة استعادة مدينة الموصل من قبضة تنظيم الدولة الإسلامية، في خطوة تعكس تصاعد الانخراط العسكري الأمريكي في البلاد.",
+    "وقال مسؤولون في البنتاغون إن معظم القوات الجديدة ستتمركز في قاعدة القيارة الجوية جنوب الموصل، حيث ستعمل على تقديم الدعم اللوجستي والاستشاري للقوات العراقية التي تستعد للتقدم نحو المدينة خلال الأسابيع المقبلة.",
+    "وأضاف المسؤولون أن القرار جاء بعد مشاورات مطولة مع الحكومة العراقية في بغداد، وأن الجنود لن يشاركوا في القتال المباشر، بل سيقدمون المشورة والتدريب وينسقون الضربات الجوية للتحالف الدولي ضد مواقع التنظيم.",
+]
+TITLE = "واشنطن ترسل 560 جنديا إضافيا إلى العراق"
+
+
+def page(body_inner: str) -> str:
+    return f"""<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{TITLE} | الوسط</title>
+<meta property="og:title" content="{TITLE}"><meta name="author" content="أحمد الكبيسي">
+<meta property="article:published_time" content="2026-11-18T09:30:00+03:00">
+<meta property="og:site_name" content="الوسط"></head><body>
+<header><nav><a href="/">الرئيسية</a> <a href="/iraq">العراق</a> <a href="/world">العالم</a></nav></header>
+<main><article><h1>{TITLE}</h1>{body_inner}</article></main>
+<aside><h3>الأكثر قراءة</h3><ul><li><a href="/1">خبر أول عن الطقس في بغداد</a></li><li><a href="/2">خبر ثان عن الاقتصاد</a></li></ul></aside>
+<footer>جميع الحقوق محفوظة © 2026 الوسط</footer></body></html>"""
+
+
+def test_neutral_container_boilerplate_removed() -> None:
+    inner = (
+        f"<p>{TITLE}</p><p>{PARAS[0]}</p>"
+        '<div class="box-2"><p>اقرأ أيضاً:</p><ul><li><a href="/x">مقتل ثلاثة جنود في هجوم شمال بغداد</a></li>'
+        '<li><a href="/y">البرلمان يناقش الموازنة</a></li></ul></div>'
+        f"<p>{PARAS[1]}</p><p>{PARAS[2]}</p>"
+        '<div class="c1"><p>المصدر: وكالة الأنباء العراقية</p><p>آخر تحديث: 18 تشرين الثاني 2026</p>'
+        "<p>شارك هذا الخبر</p><h3>التعليقات</h3><p>أضف تعليقـك</p>"
+        "<p>لن يتم نشر عنوان بريدك الإلكتروني. الحقول الإلزامية مشار إليها بـ *</p></div>"
+    )
+    article = extract_article(page(inner), "http://outlet.example/a", reference=datetime(2026, 11, 21, tzinfo=UTC))
+    for para in PARAS:
+        assert para in article.text
+    for junk in ("اقرأ أيضاً", "مقتل ثلاثة جنود", "المصدر:", "آخر تحديث", "شارك هذا الخبر", "التعليقات", "أضف تعليق", "بريدك الإلكتروني"):
+        assert junk not in article.text, junk
+    assert article.text.splitlines()[0] == PARAS[0], "the repeated headline stays out of the body"
+    assert article.title == TITLE
+    assert article.authors == ["أحمد الكبيسي"]
+    assert article.published and article.published.startswith("2026-11-18")
+
+
+def test_future_date_left_empty() -> None:
+    html = page(f"<p>{PARAS[0]}</p><p>{PARAS[1]}</p>").replace("2026-11-18T09:30", "2027-05-01T09:30")
+    article = extract_article(html, "http://outlet.example/a", reference=datetime(2026, 11, 21, tzinfo=UTC))
+    assert article.published is None
+
+
+def test_page_without_article_text_is_an_error() -> None:
+    with pytest.raises(ExtractError):
+        extract_article("<html><body><nav>x</nav></body></html>", "http://outlet.example/empty")
+
+
+def test_rules_remove_lines_not_words_inside_paragraphs() -> None:
+    rules = load_boilerplate()
+    paragraph = "وقال المصدر العسكري إن التعليقات التي صدرت عن المسؤولين لا تعكس الموقف الرسمي للحكومة، مضيفا أن شارك هذا الخبر عبارة تظهر في الإعلانات"
+    kept, removed = clean_lines(paragraph, "", rules)
+    assert kept == [paragraph] and removed == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["أضف تعليقاً", "اضف تعليق", "أَضِفْ تعليقـك", "التعليقات (3)", "المصدر : رويترز", "آخر تحديث: ١٨/١١/٢٠٢٦", "تابعونا على تلغرام", "شارك هذا الخبر:"],
+)
+def test_spelling_variants_of_boilerplate_caught(line: str) -> None:
+    kept, removed = clean_lines(f"{line}\n{PARAS[0]}", "", load_boilerplate())
+    assert kept == [PARAS[0]] and removed == [line]
+
+
+def test_source_word_as_subject_is_kept() -> None:
+    line = "المصدر أكد أن الاجتماع سيعقد غدا"
+    kept, _ = clean_lines(line, "", load_boilerplate())
+    assert kept == [line]
+
+
+def test_related_block_ends_at_next_paragraph() -> None:
+    text = "\n".join(["مواضيع ذات صلة", "- عنوان خبر قديم", "عنوان آخر قصير", PARAS[1]])
+    kept, removed = clean_lines(text, "", load_boilerplate())
+    assert kept == [PARAS[1]] and len(removed) == 3
