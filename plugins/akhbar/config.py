@@ -46,6 +46,7 @@ class Settings:
     es_api_key: str | None = None
     es_user: str | None = None
     es_password: str | None = None
+    es_ca_certs: str | None = None
     es_external: bool = False
     index_prefix: str = "akhbar"
     feeds_path: Path = CONFIG_DIR / "feeds.yaml"
@@ -65,6 +66,7 @@ class Settings:
             es_api_key=env.get("AKHBAR_ES_API_KEY") or None,
             es_user=env.get("AKHBAR_ES_USER") or None,
             es_password=env.get("AKHBAR_ES_PASSWORD") or None,
+            es_ca_certs=env.get("AKHBAR_ES_CA_CERTS") or None,
             es_external=bool(env.get("AKHBAR_ES_URL")),
             index_prefix=prefix,
             feeds_path=Path(env.get("AKHBAR_FEEDS") or CONFIG_DIR / "feeds.yaml"),

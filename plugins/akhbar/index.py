@@ -39,6 +39,8 @@ def client_from_settings(settings: Settings) -> Elasticsearch:
         kwargs["api_key"] = settings.es_api_key
     elif settings.es_user:
         kwargs["basic_auth"] = (settings.es_user, settings.es_password or "")
+    if settings.es_ca_certs:
+        kwargs["ca_certs"] = settings.es_ca_certs
     return Elasticsearch(settings.es_url, **kwargs)
 
 
