@@ -16,7 +16,7 @@ DOC = """
 ### Akhbar ingest
 One ingestion cycle: **poll** every feed of `AKHBAR_FEEDS` → **fetch** the article pages not yet
 indexed → **extract** (trafilatura, Arabic boilerplate removal, language, fields, deployment detection)
-→ **index** (exact-copy dedup, bulk write to `<prefix>-articles`) → **alerts** (`<prefix>-alerts`).
+→ **index** (exact and near-copy dedup, story grouping, bulk write to `<prefix>-articles`) → **alerts** (`<prefix>-alerts`).
 Tasks pass references to staged batches (`AKHBAR_STAGING_URL`), never payloads. Reruns of the same
 run are idempotent: document ids are deterministic and writes are create-or-skip.
 """
@@ -67,13 +67,12 @@ def akhbar_ingest() -> None:
         return tasks.index(articles_ref, get_current_context())
 
     @task
-    def alerts(articles_ref: str, indexed_ref: str) -> dict[str, int]:
+    def alerts(indexed_ref: str) -> dict[str, int]:
         from akhbar import tasks
 
-        return tasks.alerts(articles_ref, get_current_context())
+        return tasks.alerts(indexed_ref, get_current_context())
 
-    articles = extract(fetch(poll()))
-    alerts(articles, index(articles))
+    alerts(index(extract(fetch(poll()))))
 
 
 akhbar_ingest()

@@ -42,7 +42,7 @@ def test_dag_shape(dagbag) -> None:
     dag = dagbag.dags["akhbar_ingest"]
     assert {t.task_id for t in dag.tasks} == {"poll", "fetch", "extract", "index", "alerts"}
     assert dag.get_task("fetch").upstream_task_ids == {"poll"}
-    assert dag.get_task("alerts").upstream_task_ids == {"extract", "index"}
+    assert dag.get_task("alerts").upstream_task_ids == {"index"}
 
 
 def test_dag_file_parses_without_heavy_imports() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from akhbar.alerts import alert_key, detect_deployment, should_alert
-from akhbar.dedup import content_hash, group_copies
+from akhbar.dedup import content_hash
 from akhbar.fields import extract_fields
 
 
@@ -50,21 +50,3 @@ def test_alert_key_is_deterministic() -> None:
 
 def test_content_hash_ignores_spelling_and_punctuation_variants() -> None:
     assert content_hash("قال الرئيس الأمريكي، إن «القوات» ستصل.") == content_hash("قال الرئيس الامريكي , إن \"القوات\" ستصل")
-
-
-def test_group_copies_is_order_independent() -> None:
-    docs = [
-        {"id": "b", "content_hash": "h1", "published": "2026-11-18T10:00:00", "outlet": "B", "url": "u2"},
-        {"id": "a", "content_hash": "h1", "published": "2026-11-18T09:00:00", "outlet": "A", "url": "u1"},
-        {"id": "c", "content_hash": "h2", "published": None, "outlet": "C", "url": "u3"},
-    ]
-    keep1, copies1 = group_copies(docs, {})
-    keep2, copies2 = group_copies(list(reversed(docs)), {})
-    assert [d["id"] for d in keep1] == [d["id"] for d in keep2] == ["a", "c"]
-    assert [(c, d["id"]) for c, d in copies1] == [(c, d["id"]) for c, d in copies2] == [("a", "b")]
-
-
-def test_group_copies_against_index() -> None:
-    docs = [{"id": "x", "content_hash": "h1", "published": "2026-11-18", "outlet": "X", "url": "ux"}]
-    keep, copies = group_copies(docs, {"h1": "old"})
-    assert keep == [] and copies[0][0] == "old"

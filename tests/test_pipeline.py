@@ -47,8 +47,11 @@ def test_cycle_counts_and_clean_articles(settings: Settings, store: Store, sampl
     assert counts["extracted"] == len(ARABIC_PAGES)
     assert counts["indexed"] + counts["duplicates"] == len(ARABIC_PAGES)
     assert counts["errors"] == 0
+    assert counts["duplicates"] == sum(1 for p in ARABIC_PAGES if p["near_copy_of"]) // 2
     for page in ARABIC_PAGES:
         doc = article_for(store, sample_server.base, page["file"])
+        if doc is None and page["near_copy_of"]:
+            continue  # recorded as a copy of its pair (test_near_copy_recorded_on_canonical)
         assert doc is not None, page["file"]
         assert doc["title"] == page["title"], page["file"]
         assert doc["published"][:16] == page["published"][:16], page["file"]
@@ -58,6 +61,20 @@ def test_cycle_counts_and_clean_articles(settings: Settings, store: Store, sampl
         for junk in page["boilerplate"]:
             assert junk not in doc["text"], (page["file"], junk)
         assert "\ufffd" not in doc["text"]
+
+
+def test_near_copy_recorded_on_canonical(settings: Settings, store: Store, sample_server, sample_feeds: Path) -> None:
+    pipeline.run_once(settings, make_ctx(settings), sample_feeds)
+    pair = [p for p in ARABIC_PAGES if p["near_copy_of"]]
+    docs = {p["file"]: article_for(store, sample_server.base, p["file"]) for p in pair}
+    indexed = [f for f, d in docs.items() if d is not None]
+    assert len(indexed) == 1, docs.keys()
+    canonical = docs[indexed[0]]
+    (copy_file,) = [f for f in docs if f not in indexed]
+    assert [c["url"].rsplit("/", 1)[-1] for c in canonical["copies"]] == [copy_file]
+    assert 0.3 <= canonical["copies"][0]["similarity"] < 1.0
+    earliest = min(pair, key=lambda p: p["published"])["file"]
+    assert indexed[0] == earliest, "the canonical copy is the earliest published"
 
 
 def test_non_arabic_pages_recorded_with_language(settings: Settings, store: Store, sample_feeds: Path) -> None:
@@ -73,7 +90,7 @@ def test_rerun_of_same_run_leaves_index_as_it_was(settings: Settings, store: Sto
     before = snapshot(store)
     pipeline.run_once(settings, make_ctx(settings, "run-a"), sample_feeds)
     assert snapshot(store) == before
-    assert len(before["articles"]) == len(ARABIC_PAGES)
+    assert len(before["articles"]) == len(ARABIC_PAGES) - 1  # one near-copy pair
     assert len(before["rejects"]) == 2 and len(before["alerts"]) >= 1
 
 

@@ -114,6 +114,16 @@ class Store:
             found.update(hit["_id"] for hit in resp["hits"]["hits"])
         return found
 
+    def feed_dates(self, ids: Iterable[str]) -> dict[str, str | None]:
+        """Feed dates of the indexed articles among ids (None where the feed gave no date)."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, str | None] = {}
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            resp = self.es.search(index=self.alias("articles"), query={"ids": {"values": chunk}}, size=len(chunk), source=["feed_published"])
+            out.update({h["_id"]: h["_source"].get("feed_published") for h in resp["hits"]["hits"]})
+        return out
+
     def copied_urls(self, canonical_urls: Iterable[str]) -> set[str]:
         """Those canonical URLs already recorded as copies on an indexed article."""
         wanted = list(dict.fromkeys(canonical_urls))
@@ -129,6 +139,49 @@ class Store:
             for hit in resp["hits"]["hits"]:
                 found.update(c.get("canonical_url") for c in hit["_source"].get("copies", []))
         return found & set(wanted)
+
+    def _msearch(self, kind: str, queries: list[tuple[str, dict[str, Any]]], size: int, source: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Run one query per key in a multi-search; return hits (id plus source) per key."""
+        out: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in queries}
+        for start in range(0, len(queries), 200):
+            chunk = queries[start : start + 200]
+            body: list[dict[str, Any]] = []
+            for _key, query in chunk:
+                body += [{"index": self.alias(kind)}, {"query": query, "size": size, "_source": source}]
+            resp = self.es.msearch(searches=body)
+            for (key, _query), result in zip(chunk, resp["responses"], strict=True):
+                if "error" in result:
+                    raise RuntimeError(f"candidate search failed: {result['error']}")
+                out[key] = [{"id": h["_id"], **h["_source"]} for h in result["hits"]["hits"]]
+        return out
+
+    def copy_candidates(self, articles: Iterable[dict[str, Any]], size: int = 20) -> dict[str, list[dict[str, Any]]]:
+        """Indexed articles sharing each article's content hash or one of its LSH band keys."""
+        queries = [
+            (
+                a["id"],
+                {"bool": {"should": [{"term": {"content_hash": a["content_hash"]}}, {"terms": {"lsh": a.get("lsh", [])}}], "minimum_should_match": 1}},
+            )
+            for a in articles
+        ]
+        return self._msearch("articles", queries, size, ["content_hash", "minhash", "published", "first_seen", "story_id"])
+
+    def story_candidates(self, articles: Iterable[dict[str, Any]], window_hours: int, size: int = 20) -> dict[str, list[dict[str, Any]]]:
+        """Indexed articles near each article in time that share its numbers, places or organisations."""
+        queries = []
+        for a in articles:
+            when = a.get("published") or a.get("first_seen")
+            should = [
+                {"terms": {"story_numbers": a.get("story_numbers", [])}},
+                {"terms": {"place_names": a.get("place_names", [])}},
+                {"terms": {"organisations": a.get("organisations", [])}},
+            ]
+            query: dict[str, Any] = {"bool": {"should": should, "minimum_should_match": 1, "must_not": [{"ids": {"values": [a["id"]]}}]}}
+            if when:
+                query["bool"]["filter"] = [{"range": {"published": {"gte": f"{when}||-{window_hours}h", "lte": f"{when}||+{window_hours}h"}}}]
+            queries.append((a["id"], query))
+        source = ["story_id", "published", "first_seen", "story_terms", "story_numbers", "place_names", "organisations"]
+        return self._msearch("articles", queries, size, source)
 
     def ids_with_hash(self, hashes: Iterable[str]) -> dict[str, str]:
         """Map content hashes already indexed to the id of the article that has them."""

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from upath import UPath
 
 from akhbar import alerts as alerts_mod
-from akhbar import dedup, staging
+from akhbar import dedup, staging, stories
 from akhbar.config import Settings, load_feeds
 from akhbar.extract import ExtractError, extract_article, load_boilerplate
 from akhbar.feeds import FeedError, Item, poll_feed
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 STAGES = ("poll", "fetch", "extract", "index", "alerts")
 COUNT_KEYS = (
     "feeds_polled", "feeds_failed", "items_seen", "already_seen", "pages_fetched", "extracted",
-    "non_arabic", "duplicates", "indexed", "alerts", "errors",
+    "non_arabic", "duplicates", "indexed", "updated", "alerts", "errors",
 )
 
 
@@ -119,10 +119,21 @@ def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | Non
     return str(ctx.batch("poll"))
 
 
+def _newer(item_date: str | None, stored: str | None) -> bool:
+    """True when the feed dates an item later than the version already indexed."""
+    if not item_date or not stored:
+        return False
+    try:
+        return datetime.fromisoformat(item_date) > datetime.fromisoformat(stored)
+    except (TypeError, ValueError):
+        return False
+
+
 def _already_processed(store: Store, items: list[dict[str, Any]]) -> set[str]:
-    """Ids of items whose page was processed before: indexed, recorded as a copy, or rejected for its language."""
+    """Ids of items processed before (indexed, recorded as a copy, or rejected for language), updates excepted."""
     by_reject = {reject_id("language", "extract", i["canonical_url"]): i["id"] for i in items}
-    known = store.existing_ids("articles", [i["id"] for i in items])
+    dates = store.feed_dates(i["id"] for i in items)
+    known = {i["id"] for i in items if i["id"] in dates and not _newer(i.get("published"), dates[i["id"]])}
     known |= {by_reject[r] for r in store.existing_ids("rejects", by_reject)}
     copied = store.copied_urls(i["canonical_url"] for i in items)
     return known | {i["id"] for i in items if i["canonical_url"] in copied}
@@ -202,6 +213,7 @@ def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> 
         "first_seen": ctx.logical_date.isoformat(),
         "run_id": ctx.run_id,
         "content_hash": dedup.content_hash(article.text),
+        **_dedup_fields(title, article.text, settings),
         "word_count": len(article.text.split()),
         "language": {"detected": lang.lang, "declared": article.declared_language or None, "probability": lang.prob, "arabic_ratio": round(lang.arabic_ratio, 4)},
         **fields,
@@ -209,6 +221,18 @@ def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> 
         "copies": [],
     }
     return doc, None
+
+
+def _dedup_fields(title: str, text: str, settings: Settings) -> dict[str, Any]:
+    """Near-copy signature and story features stored on an article."""
+    sig = dedup.signature(text, dedup.load_params(settings.tunables))
+    return {
+        "minhash": sig.encode(),
+        "lsh": list(sig.bands),
+        "shingle_count": sig.size,
+        "story_numbers": stories.story_numbers(f"{title}\n{text}"),
+        "story_terms": stories.story_terms(title, text),
+    }
 
 
 def extract_stage(settings: Settings, ctx: RunContext, pages_ref: str) -> str:
@@ -243,40 +267,73 @@ def _all_rejects(ctx: RunContext) -> list[dict[str, Any]]:
 
 
 def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
-    """Drop exact copies, index new articles, record copies on their canonical article, and store the rejects."""
+    """Drop exact and near copies, group stories, index new and updated articles, record copies, store rejects.
+
+    Writes the batch's articles with their `story_id` (and `copy_of` for copies) for the alerts stage.
+    """
     store = Store.from_settings(settings)
     store.ensure()
     articles = list(staging.read_jsonl(articles_ref))
-    indexed_hashes = store.ids_with_hash(a["content_hash"] for a in articles)
-    keep, copies = dedup.group_copies(articles, indexed_hashes)
+    params = dedup.load_params(settings.tunables)
+    dedup_cfg = settings.tunables.get("dedup", {})
+    existing = store.existing_ids("articles", [a["id"] for a in articles])
+    updated = [a for a in articles if a["id"] in existing]
+    fresh = [a for a in articles if a["id"] not in existing]
+    sigs = {a["id"]: dedup.signature_of(a) for a in fresh}
+    candidates = store.copy_candidates(fresh, int(dedup_cfg.get("max_candidates", 20)))
+    keep, copies = dedup.decide(fresh, sigs, candidates, params)
+    story_params = stories.StoryParams(window_hours=int(dedup_cfg.get("story_window_hours", 72)))
+    story_of = stories.assign_stories(keep, store.story_candidates(keep, story_params.window_hours), story_params)
+    for article in keep:
+        article["story_id"] = story_of[article["id"]]
     counts: Counter[str] = Counter(duplicates=len(copies))
-    result = store.write("articles", ((a.pop("id"), a) for a in [dict(a) for a in keep]), op="create")
+    result = store.write("articles", ((a["id"], _source(a)) for a in keep), op="create")
     counts["indexed"] = result.written
     counts["already_seen"] += result.already_present
     failures = list(result.failed)
+    replacements = []
+    for article in updated:
+        previous = store.get("articles", article["id"]) or {}
+        kept = {k: previous[k] for k in ("first_seen", "copies", "story_id") if k in previous}
+        replacements.append((article["id"], {**_source(article), **kept}))
+        article["story_id"] = kept.get("story_id", article["id"])
+    replaced = store.write("articles", replacements, op="index")
+    counts["updated"] = replaced.written
+    failures += replaced.failed
+    store.refresh("articles")
+    canonical_story: dict[str, str] = {a["id"]: a["story_id"] for a in keep}
     if copies:
-        store.refresh("articles")
         by_canonical: dict[str, list[dict[str, Any]]] = {}
-        for canonical_id, copy in copies:
-            by_canonical.setdefault(canonical_id, []).append(dedup.copy_record(copy))
+        for canonical_id, copy, sim in copies:
+            by_canonical.setdefault(canonical_id, []).append(dedup.copy_record(copy, sim))
         updates = []
         for canonical_id, records in sorted(by_canonical.items()):
-            existing = (store.get("articles", canonical_id) or {}).get("copies", [])
-            merged = {c["url"]: c for c in existing} | {c["url"]: c for c in records}
+            current = store.get("articles", canonical_id) or {}
+            canonical_story.setdefault(canonical_id, current.get("story_id") or canonical_id)
+            merged = {c["url"]: c for c in current.get("copies", [])} | {c["url"]: c for c in records}
             updates.append((canonical_id, {"copies": sorted(merged.values(), key=lambda c: c["url"])}))
         failures += store.write("articles", updates, op="update").failed
+        for canonical_id, copy, _sim in copies:
+            copy["copy_of"] = canonical_id
+            copy["story_id"] = canonical_story[canonical_id]
     rejects = [_reject(ctx, "index", "error", f"HTTP {f['status']}: {f['reason']}", url=f["source"].get("canonical_url"), feed=f["source"].get("feed"), source=f["source"]) for f in failures]
     reject_docs = [(r.pop("id"), r) for r in [dict(r) for r in _all_rejects(ctx) + rejects]]
     reject_result = store.write("rejects", reject_docs, op="index")
     counts["errors"] += len(failures)
     store.refresh("articles")
     store.refresh("rejects")
-    staging.write_jsonl(ctx.batch("index"), ({"id": a["id"], "content_hash": a["content_hash"]} for a in keep))
+    outcome = sorted(keep + updated + [c for _id, c, _sim in copies], key=lambda a: a["id"])
+    staging.write_jsonl(ctx.batch("index"), outcome)
     staging.write_json(ctx.counts_path("index"), dict(counts))
     if failures or reject_result.failed:
         raise PartialRunError(f"{len(failures)} article writes and {len(reject_result.failed)} reject writes failed; the rest were indexed")
     log.info("stage index of %s: %s", ctx.run_id, dict(counts))
     return str(ctx.batch("index"))
+
+
+def _source(article: dict[str, Any]) -> dict[str, Any]:
+    """An article's document source: everything but its id and batch-only keys."""
+    return {k: v for k, v in article.items() if k not in ("id", "copy_of")}
 
 
 def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
@@ -334,6 +391,6 @@ def run_once(settings: Settings, ctx: RunContext, feeds_path: Path | str | None 
     items = poll_stage(settings, ctx, feeds_path)
     pages = fetch_stage(settings, ctx, items, feeds_path)
     articles = extract_stage(settings, ctx, pages)
-    index_stage(settings, ctx, articles)
-    alerts_stage(settings, ctx, articles)
+    indexed = index_stage(settings, ctx, articles)
+    alerts_stage(settings, ctx, indexed)
     return summarize(ctx)

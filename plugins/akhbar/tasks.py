@@ -41,13 +41,13 @@ def extract(pages_ref: str, airflow_context: dict[str, Any]) -> str:
 
 
 def index(articles_ref: str, airflow_context: dict[str, Any]) -> str:
-    """The index task (dedup and bulk write)."""
+    """The index task (near-copy dedup, stories, bulk write)."""
     settings, ctx = context_for(airflow_context)
     return pipeline.index_stage(settings, ctx, articles_ref)
 
 
-def alerts(articles_ref: str, airflow_context: dict[str, Any]) -> dict[str, int]:
+def alerts(indexed_ref: str, airflow_context: dict[str, Any]) -> dict[str, int]:
     """The alerts task; returns the run's counts, which Airflow shows as its XCom."""
     settings, ctx = context_for(airflow_context)
-    pipeline.alerts_stage(settings, ctx, articles_ref)
+    pipeline.alerts_stage(settings, ctx, indexed_ref)
     return pipeline.summarize(ctx)
