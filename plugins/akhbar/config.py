@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,7 +35,7 @@ class FeedsFile:
     """The parsed feeds file."""
 
     feeds: tuple[Feed, ...]
-    allow_private_networks: bool = False
+    allow_private_networks: bool | tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = False
     path: Path | None = None
 
 
@@ -75,10 +76,15 @@ class Settings:
         )
 
 
-@lru_cache(maxsize=1)
 def load_tunables() -> dict[str, Any]:
-    """Load config/tunables.yaml (timeouts, limits, thresholds)."""
-    return _read_yaml(CONFIG_DIR / "tunables.yaml")
+    """Load the tunables (timeouts, limits, thresholds): AKHBAR_TUNABLES or config/tunables.yaml."""
+    return _tunables_at(os.environ.get("AKHBAR_TUNABLES") or str(CONFIG_DIR / "tunables.yaml"))
+
+
+@lru_cache(maxsize=4)
+def _tunables_at(path: str) -> dict[str, Any]:
+    """Read a tunables file once per process."""
+    return _read_yaml(Path(path))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -118,7 +124,16 @@ def load_feeds(path: Path | str) -> FeedsFile:
                 country=str(item.get("country") or ""),
             )
         )
-    allow = data.get("allow_private_networks", False)
-    if not isinstance(allow, bool):
-        raise ConfigError(f"{path}: 'allow_private_networks' must be true or false")
-    return FeedsFile(feeds=tuple(feeds), allow_private_networks=allow, path=path)
+    return FeedsFile(feeds=tuple(feeds), allow_private_networks=_allowance(data.get("allow_private_networks", False), path), path=path)
+
+
+def _allowance(value: Any, path: Path) -> bool | tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """allow_private_networks: true, false, or a list of networks (CIDR) that may be reached."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list) and value:
+        try:
+            return tuple(ipaddress.ip_network(str(v), strict=False) for v in value)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: 'allow_private_networks': {exc}") from exc
+    raise ConfigError(f"{path}: 'allow_private_networks' must be true, false or a list of networks such as [127.0.0.0/8]")

@@ -132,7 +132,7 @@ def clean_lines(text: str, title: str, rules: Boilerplate) -> tuple[list[str], l
     return kept, removed
 
 
-def _valid_date(value: str | None, reference: datetime | None) -> str | None:
+def valid_date(value: str | None, reference: datetime | None) -> str | None:
     """Keep a date only when it parses and is not after the reference time."""
     if not value:
         return None
@@ -185,7 +185,7 @@ def extract_article(
         text="\n".join(kept),
         title=title,
         authors=_split_list(doc.author),
-        published=_valid_date(doc.date, reference),
+        published=valid_date(doc.date, reference),
         description=(doc.description or "").strip(),
         sitename=sitename,
         canonical_url=(doc.url or "").strip(),

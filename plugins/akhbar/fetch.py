@@ -8,6 +8,7 @@ import re
 import socket
 import time
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -54,7 +55,19 @@ def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def vet_url(url: str, allow_private: bool) -> list[str]:
+Allowance = bool | Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+
+
+def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_private: Allowance) -> bool:
+    """True when a non-public address is allowed: all of them (True) or those in the listed networks."""
+    if isinstance(allow_private, bool):
+        return allow_private
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in allow_private)
+
+
+def vet_url(url: str, allow_private: Allowance) -> list[str]:
     """Check scheme and resolved addresses of url; return the addresses it may connect to."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -68,10 +81,10 @@ def vet_url(url: str, allow_private: bool) -> list[str]:
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve {host}: {exc.strerror}") from exc
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not allow_private:
-        for addr in addresses:
-            if _forbidden(ipaddress.ip_address(addr.split("%")[0])):
-                raise BlockedAddress(f"{host} resolves to {addr}, a non-public address (allow_private_networks is off)")
+    for addr in addresses:
+        ip = ipaddress.ip_address(addr.split("%")[0])
+        if _forbidden(ip) and not _allowed(ip, allow_private):
+            raise BlockedAddress(f"{host} resolves to {addr}, a non-public address not allowed by allow_private_networks")
     return addresses
 
 
@@ -89,7 +102,7 @@ def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]
 class Fetcher:
     """An HTTP client with timeouts, a total deadline, a body cap, guarded redirects and a pinned address."""
 
-    def __init__(self, tunables: dict[str, Any], allow_private: bool = False) -> None:
+    def __init__(self, tunables: dict[str, Any], allow_private: Allowance = False) -> None:
         fetch = tunables.get("fetch", {})
         self.allow_private = allow_private
         self.deadline_s = float(fetch.get("total_deadline_s", 30))
@@ -144,6 +157,8 @@ class Fetcher:
                     if ctype and ctype not in _HTML_TYPES:
                         raise FetchError(f"not an HTML page: content-type {ctype!r}")
                 body = self._read_bounded(resp, deadline, current)
+                if html_only and looks_binary(body):
+                    raise FetchError(f"binary content served as {resp.headers.get('content-type', 'HTML')!r}")
             finally:
                 resp.close()
             return Response(
@@ -176,6 +191,15 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise FetchError(f"transfer error on {url}: {type(exc).__name__}: {exc}") from exc
         return b"".join(chunks)
+
+
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
+
+
+def looks_binary(body: bytes) -> bool:
+    """True for bodies that are not text: NUL bytes or many control characters near the start."""
+    head = body[:8192]
+    return b"\x00" in head or (len(head) > 0 and len(_CONTROL.findall(head)) / len(head) > 0.05)
 
 
 def _charset_from_header(content_type: str) -> str | None:

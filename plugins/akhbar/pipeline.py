@@ -20,7 +20,7 @@ from upath import UPath
 from akhbar import alerts as alerts_mod
 from akhbar import dedup, staging, stories
 from akhbar.config import Settings, load_feeds
-from akhbar.extract import ExtractError, extract_article, load_boilerplate
+from akhbar.extract import ExtractError, extract_article, load_boilerplate, valid_date
 from akhbar.feeds import FeedError, Item, poll_feed
 from akhbar.fetch import Fetcher, FetchError, decode_body
 from akhbar.fields import extract_fields, load_gazetteer
@@ -208,8 +208,8 @@ def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> 
         "image": article.image or None,
         "categories": article.categories,
         "tags": article.tags,
-        "published": article.published or page.get("published"),
-        "feed_published": page.get("published"),
+        "published": article.published or valid_date(page.get("published"), ctx.logical_date),
+        "feed_published": valid_date(page.get("published"), ctx.logical_date),
         "first_seen": ctx.logical_date.isoformat(),
         "run_id": ctx.run_id,
         "content_hash": dedup.content_hash(article.text),
