@@ -207,6 +207,7 @@ def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> 
         **fields,
         "deployment": deployment.to_dict(),
         "copies": [],
+        "copy_count": 0,
     }
     return doc, None
 
@@ -243,14 +244,19 @@ def _all_rejects(ctx: RunContext) -> list[dict[str, Any]]:
 
 
 def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
-    """Drop exact copies, index new articles, record copies on their canonical article, and store the rejects."""
+    """Drop exact copies, index new articles, record copies on their canonical article, and store the rejects.
+
+    Items Elasticsearch refuses (a mapping error, say) go to the dead-letter index with the reason and the
+    source; everything else is written, then the stage raises PartialRunError so the task shows as failed.
+    """
     store = Store.from_settings(settings)
     store.ensure()
     articles = list(staging.read_jsonl(articles_ref))
     indexed_hashes = store.ids_with_hash(a["content_hash"] for a in articles)
     keep, copies = dedup.group_copies(articles, indexed_hashes)
     counts: Counter[str] = Counter(duplicates=len(copies))
-    result = store.write("articles", ((a.pop("id"), a) for a in [dict(a) for a in keep]), op="create")
+    run = {"run_id": ctx.run_id, "stage": "index", "at": ctx.logical_date.isoformat()}
+    result = store.write("articles", ((a.pop("id"), a) for a in [dict(a) for a in keep]), op="create", context=run)
     counts["indexed"] = result.written
     counts["already_seen"] += result.already_present
     failures = list(result.failed)
@@ -263,18 +269,20 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
         for canonical_id, records in sorted(by_canonical.items()):
             existing = (store.get("articles", canonical_id) or {}).get("copies", [])
             merged = {c["url"]: c for c in existing} | {c["url"]: c for c in records}
-            updates.append((canonical_id, {"copies": sorted(merged.values(), key=lambda c: c["url"])}))
-        failures += store.write("articles", updates, op="update").failed
-    rejects = [_reject(ctx, "index", "error", f"HTTP {f['status']}: {f['reason']}", url=f["source"].get("canonical_url"), feed=f["source"].get("feed"), source=f["source"]) for f in failures]
-    reject_docs = [(r.pop("id"), r) for r in [dict(r) for r in _all_rejects(ctx) + rejects]]
-    reject_result = store.write("rejects", reject_docs, op="index")
+            updates.append((canonical_id, {"copies": sorted(merged.values(), key=lambda c: c["url"]), "copy_count": len(merged)}))
+        failures += store.write("articles", updates, op="update", context=run).failed
+    reject_docs = [(r.pop("id"), r) for r in [dict(r) for r in _all_rejects(ctx)]]
+    reject_result = store.write("rejects", reject_docs, op="index", context=run)
     counts["errors"] += len(failures)
     store.refresh("articles")
     store.refresh("rejects")
     staging.write_jsonl(ctx.batch("index"), ({"id": a["id"], "content_hash": a["content_hash"]} for a in keep))
     staging.write_json(ctx.counts_path("index"), dict(counts))
     if failures or reject_result.failed:
-        raise PartialRunError(f"{len(failures)} article writes and {len(reject_result.failed)} reject writes failed; the rest were indexed")
+        raise PartialRunError(
+            f"{len(failures)} article writes and {len(reject_result.failed)} reject writes failed and were recorded in "
+            f"{store.alias('deadletters')} with their reasons; the rest were indexed"
+        )
     log.info("stage index of %s: %s", ctx.run_id, dict(counts))
     return str(ctx.batch("index"))
 
@@ -309,13 +317,14 @@ def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
             merged = {s["url"]: s for s in existing.get("sources", [])} | {s["url"]: s for s in sources}
             if len(merged) != len(existing.get("sources", [])):
                 updates.append((key, {"sources": sorted(merged.values(), key=lambda s: s["url"])}))
-    created = store.write("alerts", new_alerts, op="create")
+    run = {"run_id": ctx.run_id, "stage": "alerts", "at": ctx.logical_date.isoformat()}
+    created = store.write("alerts", new_alerts, op="create", context=run)
     counts["alerts"] = created.written
-    failed = created.failed + store.write("alerts", updates, op="update").failed
+    failed = created.failed + store.write("alerts", updates, op="update", context=run).failed
     store.refresh("alerts")
     staging.write_json(ctx.counts_path("alerts"), dict(counts))
     if failed:
-        raise PartialRunError(f"{len(failed)} alert writes failed")
+        raise PartialRunError(f"{len(failed)} alert writes failed and were recorded in {store.alias('deadletters')}")
     return str(ctx.dir / "alerts.counts.json")
 
 
