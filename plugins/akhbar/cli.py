@@ -162,6 +162,32 @@ def es_setup_security(key_name: str | None, key_expiration: str | None, no_key: 
         click.echo(made["encoded"])
 
 
+@main.group(help="Kibana saved objects: the data views, saved searches and dashboard in docker/kibana/.")
+def kibana() -> None:
+    pass
+
+
+@kibana.command("import", help="Load docker/kibana/*.ndjson into Kibana through its saved objects API (overwriting), for AKHBAR_INDEX_PREFIX. Credentials: KIBANA_API_KEY, or KIBANA_USER and KIBANA_PASSWORD; KIBANA_CA_CERTS for a private CA.")
+@click.option("--url", envvar="KIBANA_URL", required=True, help="Kibana's base URL (KIBANA_URL).")
+@click.option("--space", envvar="KIBANA_SPACE", default=None, help="Kibana space (KIBANA_SPACE; default: the default space).")
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="Folder of the NDJSON files (default: docker/kibana).")
+def kibana_import(url: str, space: str | None, directory: Path | None) -> None:
+    import os
+
+    from akhbar import kibana as kb
+
+    settings = _settings()
+    try:
+        objects = kb.load_objects(settings.index_prefix, directory or kb.KIBANA_DIR)
+        result = kb.import_objects(
+            url, objects, space=space, user=os.environ.get("KIBANA_USER"), password=os.environ.get("KIBANA_PASSWORD"),
+            api_key=os.environ.get("KIBANA_API_KEY"), ca_certs=os.environ.get("KIBANA_CA_CERTS"),
+        )
+    except kb.KibanaError as exc:
+        _fail(str(exc))
+    click.echo(f"imported {result.get('successCount', len(objects))} saved objects into {url} for {settings.index_prefix}-*")
+
+
 def _cycle(feeds: Path | None, run_id: str | None) -> dict[str, int]:
     """Run one ingestion cycle with run id and logical date taken at the command's edge."""
     from akhbar import pipeline
