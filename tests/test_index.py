@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -263,3 +266,29 @@ def test_ilm_policy_follows_the_config() -> None:
     assert policy["phases"]["hot"]["actions"]["rollover"] == lifecycle.conditions("rejects")
     assert policy["phases"]["delete"] == {"min_age": "180d", "actions": {"delete": {}}}
     assert "delete" not in lifecycle.policy("articles")["phases"]
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AKHBAR_INDEX_PREFIX": settings.index_prefix}
+    return subprocess.run([sys.executable, "-m", "akhbar.cli", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_cli_rollover_maintenance_step(settings: Settings) -> None:
+    setup = _cli(settings, "es", "setup")
+    assert setup.returncode == 0 and "analysis: portable" in setup.stdout and "rollover API" in setup.stdout
+    quiet = _cli(settings, "es", "rollover", "--json")
+    assert quiet.returncode == 0 and not any(v["rolled_over"] for v in json.loads(quiet.stdout).values())
+    forced = _cli(settings, "es", "rollover", "--kind", "rejects", "--force", "--json")
+    out = json.loads(forced.stdout)
+    assert out["rejects"]["rolled_over"] and out["rejects"]["new_index"].endswith("-rejects-000002")
+    assert _cli(settings, "es", "rollover", "--kind", "nope").returncode == 1
+
+
+def test_cli_templates_offer_the_full_variant_and_ilm(settings: Settings) -> None:
+    proc = _cli(settings, "es", "templates", "--variant", "full")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    articles = out["index_templates"][f"{settings.index_prefix}-articles"]["template"]
+    assert articles["mappings"]["properties"]["text"]["analyzer"] == "akhbar_arabic"
+    assert articles["settings"]["index.lifecycle.rollover_alias"] == f"{settings.index_prefix}-articles"
+    assert set(out["ilm_policies"]) == {f"{settings.index_prefix}-{k}" for k in KINDS}
