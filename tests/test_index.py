@@ -15,6 +15,7 @@ from elasticsearch import Elasticsearch
 from akhbar import pipeline, staging
 from akhbar.config import ConfigError, Settings
 from akhbar.index import KINDS, MAX_CHUNK_BYTES, MAX_CHUNK_DOCS, IndexError_, Store, client_from_settings, load_lifecycle
+from akhbar.urls import url_id
 from conftest import make_ctx
 from es_proxy import ESProxy
 
@@ -89,7 +90,7 @@ def test_writes_stay_idempotent_across_rolled_over_indices(settings: Settings) -
     assert store.existing_ids("rejects", ["id-1", "id-4", "id-9"]) == {"id-1", "id-4"}
 
 
-def test_pipeline_rerun_after_rollover_duplicates_nothing(settings: Settings, store: Store, sample_feeds) -> None:
+def test_pipeline_rerun_after_rollover_duplicates_nothing(settings: Settings, store: Store, sample_server, sample_feeds) -> None:
     from test_pipeline import snapshot
 
     pipeline.run_once(settings, make_ctx(settings, "run-a"), sample_feeds)
@@ -104,6 +105,9 @@ def test_pipeline_rerun_after_rollover_duplicates_nothing(settings: Settings, st
     for kind in ("articles", "rejects", "alerts"):
         store.refresh(kind)
         assert store.es.count(index=store.indices(kind)[1])["count"] == 0, kind
+    # search spans every index behind the alias, once per article
+    ids = [h["id"] for h in store.search_articles("بالموصل", 50)]
+    assert url_id(f"{sample_server.base}/pages/wasat-1.html") in ids and len(ids) == len(set(ids))
 
 
 def test_copies_found_after_rollover_update_the_article_in_its_old_index(settings: Settings, store: Store, sample_feeds) -> None:

@@ -346,7 +346,7 @@ class Store:
         found: dict[str, tuple[str, dict[str, Any]]] = {}
         if not ids or not indices:
             return found
-        per_request = max(1, 2000 // len(indices))
+        per_request = max(1, 10000 // len(indices))
         for chunk in _batched(ids, per_request):
             docs = [{"_index": index, "_id": doc_id} for index in indices for doc_id in chunk]
             resp = self.es.mget(docs=docs, source=with_source)
