@@ -1,6 +1,6 @@
 # Akhbar: every target works from a fresh clone; scripts/ holds the steps.
 SHELL := /bin/bash
-.PHONY: install demo test run bench es-start es-stop clean
+.PHONY: install demo test run bench es-start es-stop kibana-import clean
 
 install:  ## uv, the locked environment, Airflow's metadata DB
 	@bash scripts/bootstrap.sh
@@ -19,6 +19,9 @@ es-start: install
 
 es-stop:
 	@source scripts/env.sh && akhbar es stop
+
+kibana-import: install  ## the saved objects of docker/kibana/ into KIBANA_URL (KIBANA_API_KEY or KIBANA_USER/KIBANA_PASSWORD)
+	@source scripts/env.sh && akhbar kibana import
 
 clean:
 	rm -rf .cache/staging .cache/demo

@@ -78,6 +78,116 @@ def es_reset() -> None:
     click.echo(f"deleted indices and templates under {settings.index_prefix}-*")
 
 
+@es.command("setup", help="Create or update templates, lifecycle policies, aliases and first indices under AKHBAR_INDEX_PREFIX (idempotent; every stage also does it before writing), then show them.")
+def es_setup() -> None:
+    from akhbar.index import KINDS, Store
+
+    store = Store.from_settings(_settings())
+    try:
+        store.ensure()
+    except Exception as exc:  # noqa: BLE001 - one line for any cluster refusal
+        _fail(f"{type(exc).__name__}: {exc}")
+    caps = store.capabilities()
+    click.echo(f"analysis: {store.analysis_variant()}  lifecycle: {'ILM' if store.uses_ilm() else 'rollover API'}  (cluster: analysis-common={caps['arabic_analysis']}, ILM={caps['ilm']})")
+    for kind in KINDS:
+        indices, write_index = store.indices(kind)
+        click.echo(f"{store.alias(kind)} -> write {write_index}; {len(indices)} index(es); rollover when {store.lifecycle.conditions(kind) or 'never'}")
+
+
+@es.command("rollover", help="The lifecycle maintenance step: roll each kind's write alias over when a configured condition is met (config/index/lifecycle.yaml); with --prune, delete rolled-over indices past their retention.")
+@click.option("--kind", "kinds", multiple=True, help="Only this kind (repeatable); default: every kind.")
+@click.option("--force", is_flag=True, help="Roll over now, whatever the conditions.")
+@click.option("--prune", is_flag=True, help="Also delete rolled-over indices older than the kind's delete_after (manual lifecycle only; ILM deletes by itself).")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome per kind as JSON.")
+def es_rollover(kinds: tuple[str, ...], force: bool, prune: bool, as_json: bool) -> None:
+    from akhbar.index import KINDS, Store
+
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        _fail(f"unknown kind(s) {sorted(unknown)}; kinds are {', '.join(KINDS)}")
+    store = Store.from_settings(_settings())
+    store.ensure()
+    now = datetime.now(UTC)
+    out: dict[str, Any] = {}
+    for kind in kinds or KINDS:
+        resp = store.rollover(kind, force=force)
+        rolled = bool(resp.get("rolled_over"))
+        out[kind] = {"rolled_over": rolled, "old_index": resp.get("old_index") if rolled else None, "new_index": resp.get("new_index") if rolled else None, "conditions": resp.get("conditions", {})}
+        if prune:
+            out[kind]["deleted"] = store.prune(kind, now)
+    if as_json:
+        click.echo(json.dumps(out, sort_keys=True))
+        return
+    for kind, info in out.items():
+        state = f"rolled over {info['old_index']} -> {info['new_index']}" if info["rolled_over"] else "no rollover due"
+        click.echo(f"{store.alias(kind)}: {state}" + (f"; deleted {info['deleted']}" if info.get("deleted") else ""))
+
+
+@es.command("templates", help="Print the index templates and ILM policies as JSON, e.g. to review or apply by hand on a full cluster.")
+@click.option("--variant", type=click.Choice(["portable", "full"]), default="full", show_default=True, help="full: Elasticsearch's Arabic analysis (needs analysis-common); portable: what the local node takes.")
+@click.option("--ilm/--no-ilm", default=True, show_default=True, help="Include the ILM settings and policies.")
+def es_templates(variant: str, ilm: bool) -> None:
+    from akhbar.index import KINDS, Store, client_from_settings
+
+    settings = _settings()
+    store = Store(client_from_settings(settings), settings.index_prefix, settings.tunables.get("index", {}))
+    out = {
+        "index_templates": {store.alias(k): store.index_template(k, variant=variant, ilm=ilm) for k in KINDS},
+        "ilm_policies": {store.alias(k): {"policy": store.lifecycle.policy(k)} for k in KINDS} if ilm else {},
+    }
+    click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+@es.command("setup-security", help="On a security-enabled cluster: create the role <prefix>_indexer and an API key limited to <prefix>-* indices, and the read-only Kibana role <prefix>_analyst. Connect as a user with manage_security (AKHBAR_ES_USER/AKHBAR_ES_PASSWORD).")
+@click.option("--key-name", help="Name of the API key (default: <prefix>-indexer).")
+@click.option("--key-expiration", help="Expiry of the API key, e.g. 90d (default: none).")
+@click.option("--no-key", is_flag=True, help="Only create or update the roles.")
+@click.option("--dry-run", is_flag=True, help="Print the requests as JSON and send nothing.")
+def es_setup_security(key_name: str | None, key_expiration: str | None, no_key: bool, dry_run: bool) -> None:
+    from akhbar.index import client_from_settings
+    from akhbar.security import SecurityError, SecurityPlan, setup_security
+
+    settings = _settings()
+    plan = SecurityPlan(settings.index_prefix, key_name, key_expiration)
+    if dry_run:
+        click.echo(json.dumps(plan.requests(with_key=not no_key), ensure_ascii=False, indent=1))
+        return
+    try:
+        made = setup_security(client_from_settings(settings), settings.es_url, plan, with_key=not no_key)
+    except SecurityError as exc:
+        _fail(str(exc))
+    click.echo(f"role {made['indexer_role']} (write {plan.pattern}) and role {made['analyst_role']} (read {plan.pattern}, Kibana read-only) set up as {made['as_user']}")
+    if "encoded" in made:
+        click.echo(f"API key {made['api_key_name']} (id {made['api_key_id']}); it is shown once, put it in AKHBAR_ES_API_KEY:")
+        click.echo(made["encoded"])
+
+
+@main.group(help="Kibana saved objects: the data views, saved searches and dashboard in docker/kibana/.")
+def kibana() -> None:
+    pass
+
+
+@kibana.command("import", help="Load docker/kibana/*.ndjson into Kibana through its saved objects API (overwriting), for AKHBAR_INDEX_PREFIX. Credentials: KIBANA_API_KEY, or KIBANA_USER and KIBANA_PASSWORD; KIBANA_CA_CERTS for a private CA.")
+@click.option("--url", envvar="KIBANA_URL", required=True, help="Kibana's base URL (KIBANA_URL).")
+@click.option("--space", envvar="KIBANA_SPACE", default=None, help="Kibana space (KIBANA_SPACE; default: the default space).")
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None, help="Folder of the NDJSON files (default: docker/kibana).")
+def kibana_import(url: str, space: str | None, directory: Path | None) -> None:
+    import os
+
+    from akhbar import kibana as kb
+
+    settings = _settings()
+    try:
+        objects = kb.load_objects(settings.index_prefix, directory or kb.KIBANA_DIR)
+        result = kb.import_objects(
+            url, objects, space=space, user=os.environ.get("KIBANA_USER"), password=os.environ.get("KIBANA_PASSWORD"),
+            api_key=os.environ.get("KIBANA_API_KEY"), ca_certs=os.environ.get("KIBANA_CA_CERTS"),
+        )
+    except kb.KibanaError as exc:
+        _fail(str(exc))
+    click.echo(f"imported {result.get('successCount', len(objects))} saved objects into {url} for {settings.index_prefix}-*")
+
+
 def _cycle(feeds: Path | None, run_id: str | None) -> dict[str, int]:
     """Run one ingestion cycle with run id and logical date taken at the command's edge."""
     from akhbar import pipeline

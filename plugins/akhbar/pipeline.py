@@ -219,6 +219,7 @@ def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> 
         **fields,
         "deployment": deployment.to_dict(),
         "copies": [],
+        "copy_count": 0,
     }
     return doc, None
 
@@ -269,7 +270,9 @@ def _all_rejects(ctx: RunContext) -> list[dict[str, Any]]:
 def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     """Drop exact and near copies, group stories, index new and updated articles, record copies, store rejects.
 
-    Writes the batch's articles with their `story_id` (and `copy_of` for copies) for the alerts stage.
+    Writes the batch's articles with their `story_id` (and `copy_of` for copies) for the alerts stage. Items
+    Elasticsearch refuses (a mapping error, say) go to the dead-letter index with the reason and the source;
+    everything else is written, then the stage raises PartialRunError so the task shows as failed.
     """
     store = Store.from_settings(settings)
     store.ensure()
@@ -287,7 +290,8 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     for article in keep:
         article["story_id"] = story_of[article["id"]]
     counts: Counter[str] = Counter(duplicates=len(copies))
-    result = store.write("articles", ((a["id"], _source(a)) for a in keep), op="create")
+    run = {"run_id": ctx.run_id, "stage": "index", "at": ctx.logical_date.isoformat()}
+    result = store.write("articles", ((a["id"], _source(a)) for a in keep), op="create", context=run)
     counts["indexed"] = result.written
     counts["already_seen"] += result.already_present
     failures = list(result.failed)
@@ -297,7 +301,7 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
         kept = {k: previous[k] for k in ("first_seen", "copies", "story_id") if k in previous}
         replacements.append((article["id"], {**_source(article), **kept}))
         article["story_id"] = kept.get("story_id", article["id"])
-    replaced = store.write("articles", replacements, op="index")
+    replaced = store.write("articles", replacements, op="index", context=run)
     counts["updated"] = replaced.written
     failures += replaced.failed
     store.refresh("articles")
@@ -311,14 +315,13 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
             current = store.get("articles", canonical_id) or {}
             canonical_story.setdefault(canonical_id, current.get("story_id") or canonical_id)
             merged = {c["url"]: c for c in current.get("copies", [])} | {c["url"]: c for c in records}
-            updates.append((canonical_id, {"copies": sorted(merged.values(), key=lambda c: c["url"])}))
-        failures += store.write("articles", updates, op="update").failed
+            updates.append((canonical_id, {"copies": sorted(merged.values(), key=lambda c: c["url"]), "copy_count": len(merged)}))
+        failures += store.write("articles", updates, op="update", context=run).failed
         for canonical_id, copy, _sim in copies:
             copy["copy_of"] = canonical_id
             copy["story_id"] = canonical_story[canonical_id]
-    rejects = [_reject(ctx, "index", "error", f"HTTP {f['status']}: {f['reason']}", url=f["source"].get("canonical_url"), feed=f["source"].get("feed"), source=f["source"]) for f in failures]
-    reject_docs = [(r.pop("id"), r) for r in [dict(r) for r in _all_rejects(ctx) + rejects]]
-    reject_result = store.write("rejects", reject_docs, op="index")
+    reject_docs = [(r.pop("id"), r) for r in [dict(r) for r in _all_rejects(ctx)]]
+    reject_result = store.write("rejects", reject_docs, op="index", context=run)
     counts["errors"] += len(failures)
     store.refresh("articles")
     store.refresh("rejects")
@@ -326,7 +329,10 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     staging.write_jsonl(ctx.batch("index"), outcome)
     staging.write_json(ctx.counts_path("index"), dict(counts))
     if failures or reject_result.failed:
-        raise PartialRunError(f"{len(failures)} article writes and {len(reject_result.failed)} reject writes failed; the rest were indexed")
+        raise PartialRunError(
+            f"{len(failures)} article writes and {len(reject_result.failed)} reject writes failed and were recorded in "
+            f"{store.alias('deadletters')} with their reasons; the rest were indexed"
+        )
     log.info("stage index of %s: %s", ctx.run_id, dict(counts))
     return str(ctx.batch("index"))
 
@@ -366,13 +372,14 @@ def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
             merged = {s["url"]: s for s in existing.get("sources", [])} | {s["url"]: s for s in sources}
             if len(merged) != len(existing.get("sources", [])):
                 updates.append((key, {"sources": sorted(merged.values(), key=lambda s: s["url"])}))
-    created = store.write("alerts", new_alerts, op="create")
+    run = {"run_id": ctx.run_id, "stage": "alerts", "at": ctx.logical_date.isoformat()}
+    created = store.write("alerts", new_alerts, op="create", context=run)
     counts["alerts"] = created.written
-    failed = created.failed + store.write("alerts", updates, op="update").failed
+    failed = created.failed + store.write("alerts", updates, op="update", context=run).failed
     store.refresh("alerts")
     staging.write_json(ctx.counts_path("alerts"), dict(counts))
     if failed:
-        raise PartialRunError(f"{len(failed)} alert writes failed")
+        raise PartialRunError(f"{len(failed)} alert writes failed and were recorded in {store.alias('deadletters')}")
     return str(ctx.dir / "alerts.counts.json")
 
 
