@@ -86,3 +86,4 @@ def endless(_request: Request) -> Response:
 
 def binary(_request: Request) -> Response:
     return Response(os.urandom(200_000), content_type="text/html")
+

@@ -102,3 +102,25 @@ def test_decode_xml_declaration() -> None:
     xml = f'<?xml version="1.0" encoding="windows-1256"?><rss><channel><title>{ARABIC}</title></channel></rss>'
     text, enc = decode_body(xml.encode("cp1256"), "application/xml")
     assert ARABIC in text and enc == "windows-1256"
+
+
+def test_tls_errors_fail_and_are_never_downgraded() -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    server = HTTPServer(ssl_context=server_ctx)
+    server.start()
+    try:
+        server.expect_request("/feed").respond_with_data("<rss/>", content_type="application/rss+xml")
+        url = server.url_for("/feed")
+        assert url.startswith("https://")
+        with Fetcher(load_tunables(), allow_private=True) as f, pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed|SSL"):
+            f.get(url)
+        assert server.log == [] or all(req.url.startswith("https") for req, _ in server.log), "no plain-http retry"
+    finally:
+        server.clear()
+        server.stop()

@@ -205,11 +205,12 @@ def _cycle(feeds: Path | None, run_id: str | None) -> dict[str, int]:
 def run_once(feeds: Path | None, as_json: bool, run_id: str | None) -> None:
     from elasticsearch import ConnectionError as ESConnectionError
 
+    from akhbar.index import WriteFailed
     from akhbar.pipeline import PartialRunError
 
     try:
         counts = _cycle(feeds, run_id)
-    except (ConfigError, PartialRunError) as exc:
+    except (ConfigError, PartialRunError, WriteFailed) as exc:
         _fail(str(exc))
     except ESConnectionError as exc:
         _fail(f"Elasticsearch unreachable at {_settings().es_url}: {exc}")

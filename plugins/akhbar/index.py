@@ -44,6 +44,10 @@ _DURATION = re.compile(r"^(\d+)(d|h|m|s)$")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
+class WriteFailed(RuntimeError):
+    """A bulk write gave up after its retries; the message says how many documents were not sent."""
+
+
 class IndexError_(RuntimeError):
     """Elasticsearch refused or could not take a write; the message says how many documents were not written."""
 
@@ -469,8 +473,17 @@ class Store:
             raise ValueError(f"unknown bulk operation {op!r}")
         self.ensure()
         result = BulkResult()
-        for group in _batched(docs, self.chunk_docs):
-            self._write_group(kind, group, op, result)
+        groups = _batched(docs, self.chunk_docs)
+        for group in groups:
+            try:
+                self._write_group(kind, group, op, result)
+            except (ESConnectionError, ConnectionTimeout, ApiError) as exc:
+                unsent = len(group) + sum(len(g) for g in groups)
+                raise WriteFailed(
+                    f"{self.alias(kind)}: Elasticsearch still failing after {self.max_retries} retries "
+                    f"({type(exc).__name__}: {getattr(exc, 'message', exc)}); {unsent} document(s) not sent, "
+                    f"{result.written} written; rerun the task to send them"
+                ) from exc
         if result.failed and kind != DEAD_LETTERS:
             self._dead_letter(kind, op, result, context or {})
         return result

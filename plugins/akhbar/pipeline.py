@@ -306,6 +306,15 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     failures += replaced.failed
     store.refresh("articles")
     canonical_story: dict[str, str] = {a["id"]: a["story_id"] for a in keep}
+    failed_ids = {f["id"] for f in failures}
+    orphans = [(c, copy) for c, copy, _sim in copies if c in failed_ids]
+    copies = [(c, copy, sim) for c, copy, sim in copies if c not in failed_ids]
+    index_rejects = [
+        _reject(ctx, "index", "error", f"its canonical article {c} could not be indexed (see dead letters)", url=copy["canonical_url"], feed=copy.get("feed"), outlet=copy.get("outlet"))
+        for c, copy in orphans
+    ]
+    counts["duplicates"] -= len(orphans)
+    counts["errors"] += len(orphans)
     if copies:
         by_canonical: dict[str, list[dict[str, Any]]] = {}
         for canonical_id, copy, sim in copies:
@@ -320,7 +329,7 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
         for canonical_id, copy, _sim in copies:
             copy["copy_of"] = canonical_id
             copy["story_id"] = canonical_story[canonical_id]
-    reject_docs = [(r.pop("id"), r) for r in [dict(r) for r in _all_rejects(ctx)]]
+    reject_docs = [(r.pop("id"), r) for r in [dict(r) for r in _all_rejects(ctx) + index_rejects]]
     reject_result = store.write("rejects", reject_docs, op="index", context=run)
     counts["errors"] += len(failures)
     store.refresh("articles")
