@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import trafilatura
 from trafilatura.settings import Document
+from trafilatura.utils import load_html
 
 from akhbar.config import CONFIG_DIR, _read_yaml
+from akhbar.dates import date_only_line
+from akhbar.metadata import load_rules as load_meta_rules
+from akhbar.metadata import page_metadata
 from akhbar.normalize import normalize
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ class Article:
     title: str = ""
     authors: list[str] = field(default_factory=list)
     published: str | None = None
+    modified: str | None = None
     description: str = ""
     sitename: str = ""
     canonical_url: str = ""
@@ -98,8 +102,14 @@ def _starts_with(key: str, phrases: tuple[tuple[str, bool], ...]) -> bool:
     return False
 
 
-def clean_lines(text: str, title: str, rules: Boilerplate) -> tuple[list[str], list[str]]:
-    """Split text into lines and drop boilerplate lines and blocks; return (kept, removed)."""
+def _is_byline(line: str) -> bool:
+    """A short «كتب: …» / «بقلم …» line: metadata, not article text."""
+    meta = load_meta_rules()
+    return len(line.split()) <= meta.max_byline_words and bool(meta.byline.match(normalize(line)))
+
+
+def clean_lines(text: str, title: str, rules: Boilerplate, learned: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
+    """Split text into lines and drop boilerplate lines and blocks (and lines learned for the host); return (kept, removed)."""
     title_key = line_key(title) if title else ""
     kept: list[str] = []
     removed: list[str] = []
@@ -124,6 +134,9 @@ def clean_lines(text: str, title: str, rules: Boilerplate) -> tuple[list[str], l
             (title_key and key.replace(":", "") == title_key.replace(":", ""))
             or (words <= rules.max_line_words and _starts_with(key, rules.line_start))
             or (words <= rules.max_line_words and any(p in normalize(line) for p in rules.line_contains))
+            or (words <= rules.max_line_words and key in learned)
+            or _is_byline(line)
+            or date_only_line(line)
         )
         if is_boiler:
             removed.append(line)
@@ -132,36 +145,8 @@ def clean_lines(text: str, title: str, rules: Boilerplate) -> tuple[list[str], l
     return kept, removed
 
 
-def _valid_date(value: str | None, reference: datetime | None) -> str | None:
-    """Keep a date only when it parses and is not after the reference time."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if reference is not None:
-        ref = reference if parsed.tzinfo is None or reference.tzinfo else reference.replace(tzinfo=parsed.tzinfo)
-        if parsed.tzinfo is None and ref.tzinfo is not None:
-            ref = ref.replace(tzinfo=None)
-        if parsed > ref:
-            return None
-    return parsed.isoformat()
-
-
-def _split_list(value: Any) -> list[str]:
-    """trafilatura gives lists or ';'/','-joined strings: return a clean list."""
-    if not value:
-        return []
-    items = value if isinstance(value, list) else re.split(r"[;,،]", str(value))
-    return [s.strip() for s in items if s and s.strip()]
-
-
-def extract_article(
-    html: str, url: str, *, reference: datetime | None = None, rules: Boilerplate | None = None, min_chars: int = 80
-) -> Article:
-    """Extract the article from an HTML page, or raise ExtractError."""
-    rules = rules or load_boilerplate()
+def trafilatura_doc(html: str, url: str) -> Document:
+    """trafilatura's main text and metadata of a page (comments excluded), or ExtractError."""
     doc = trafilatura.bare_extraction(
         html,
         url=url,
@@ -172,26 +157,54 @@ def extract_article(
     )
     if doc is None or not isinstance(doc, Document) or not (doc.text or "").strip():
         raise ExtractError("no article text found")
-    title = (doc.title or "").strip()
-    sitename = (doc.sitename or "").strip()
-    if title and sitename and line_key(title) == line_key(sitename):
-        title = ""
-    kept, removed = clean_lines(doc.text or "", title, rules)
+    return doc
+
+
+def candidate_keys(text: str, rules: Boilerplate | None = None) -> set[str]:
+    """Keys of the short lines of a page's raw text: what per-host learning counts across pages."""
+    rules = rules or load_boilerplate()
+    keys = set()
+    for raw in text.splitlines():
+        key = line_key(_LIST_ITEM.sub("", raw.strip()))
+        if key and len(key.split()) <= rules.max_line_words:
+            keys.add(key)
+    return keys
+
+
+def extract_article(
+    html: str,
+    url: str,
+    *,
+    reference: datetime | None = None,
+    rules: Boilerplate | None = None,
+    min_chars: int = 80,
+    learned: frozenset[str] = frozenset(),
+    doc: Document | None = None,
+) -> Article:
+    """Extract the article from an HTML page, or raise ExtractError; learned holds the host's learned boilerplate keys."""
+    rules = rules or load_boilerplate()
+    doc = doc if doc is not None else trafilatura_doc(html, url)
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractError("page is not parsable HTML")
+    meta = page_metadata(tree, url, doc, reference)
+    kept, removed = clean_lines(doc.text or "", meta.title or (doc.title or ""), rules, learned)
     if not kept:
         raise ExtractError("only boilerplate left after cleaning")
     if sum(len(line) for line in kept) < min_chars:
         raise ExtractError(f"article text too short ({sum(len(line) for line in kept)} characters, minimum {min_chars})")
     return Article(
         text="\n".join(kept),
-        title=title,
-        authors=_split_list(doc.author),
-        published=_valid_date(doc.date, reference),
-        description=(doc.description or "").strip(),
-        sitename=sitename,
-        canonical_url=(doc.url or "").strip(),
-        image=(doc.image or "").strip(),
-        categories=_split_list(doc.categories),
-        tags=_split_list(doc.tags),
-        declared_language=(doc.language or "").strip(),
+        title=meta.title,
+        authors=meta.authors,
+        published=meta.published,
+        modified=meta.modified,
+        description=meta.description,
+        sitename=meta.sitename,
+        canonical_url=meta.canonical_url,
+        image=meta.image,
+        categories=meta.categories,
+        tags=meta.tags,
+        declared_language=meta.declared_language,
         removed_lines=removed,
     )
