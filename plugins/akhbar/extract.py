@@ -160,15 +160,16 @@ def trafilatura_doc(html: str, url: str) -> Document:
     return doc
 
 
-def candidate_keys(text: str, rules: Boilerplate | None = None) -> set[str]:
-    """Keys of the short lines of a page's raw text: what per-host learning counts across pages."""
+def candidate_lines(text: str, rules: Boilerplate | None = None) -> dict[str, str]:
+    """The short lines of a page's raw text by key: what per-host learning counts across pages."""
     rules = rules or load_boilerplate()
-    keys = set()
+    lines: dict[str, str] = {}
     for raw in text.splitlines():
-        key = line_key(_LIST_ITEM.sub("", raw.strip()))
+        line = raw.strip()
+        key = line_key(_LIST_ITEM.sub("", line))
         if key and len(key.split()) <= rules.max_line_words:
-            keys.add(key)
-    return keys
+            lines.setdefault(key, line)
+    return lines
 
 
 def extract_article(

@@ -16,7 +16,7 @@ from akhbar.normalize import search_form
 
 log = logging.getLogger(__name__)
 
-KINDS = ("articles", "rejects", "alerts")
+KINDS = ("articles", "rejects", "alerts", "boilerplate")
 
 
 class IndexError_(RuntimeError):
@@ -113,6 +113,15 @@ class Store:
             )
             found.update(hit["_id"] for hit in resp["hits"]["hits"])
         return found
+
+    def get_many(self, kind: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Sources of those ids stored in an index kind, by id."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 1000):
+            resp = self.es.mget(index=self.alias(kind), ids=ids[start : start + 1000])
+            out.update({d["_id"]: d["_source"] for d in resp["docs"] if d.get("found")})
+        return out
 
     def copied_urls(self, canonical_urls: Iterable[str]) -> set[str]:
         """Those canonical URLs already recorded as copies on an indexed article."""
