@@ -109,6 +109,12 @@ def parse_date(text: str, finder: DateFinder | None = None) -> datetime | None:
     return dates[0][1] if dates else None
 
 
+def strip_dates(norm: str, finder: DateFinder | None = None) -> str:
+    """Normalised text with every date (and its clock) taken out."""
+    finder = finder or load_finder()
+    return " ".join(finder.numeric.sub(" ", finder.named.sub(" ", norm)).split())
+
+
 def date_only_line(text: str, finder: DateFinder | None = None) -> bool:
     """True when a short line is nothing but a date (and weekday, clock, cue words)."""
     finder = finder or load_finder()

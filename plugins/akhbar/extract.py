@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import trafilatura
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from akhbar.config import CONFIG_DIR, _read_yaml
-from akhbar.dates import date_only_line
+from akhbar.dates import date_only_line, strip_dates
 from akhbar.metadata import load_rules as load_meta_rules
 from akhbar.metadata import page_metadata
 from akhbar.normalize import normalize
@@ -25,6 +26,7 @@ _KEY_PUNCT = re.compile(r"[^\w\s:]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _LIST_ITEM = re.compile(r"^\s*[-•*·]\s+")
 _SENTENCE_END = re.compile(r"[.!?؟。]\s*$")
+_MAX_HEADING_WORDS = 15
 
 
 class ExtractError(Exception):
@@ -103,14 +105,43 @@ def _starts_with(key: str, phrases: tuple[tuple[str, bool], ...]) -> bool:
 
 
 def _is_byline(line: str) -> bool:
-    """A short «كتب: …» / «بقلم …» line: metadata, not article text."""
+    """A short «كتب: …» / «بقلم …» line, possibly with the date after it: metadata, not article text."""
     meta = load_meta_rules()
-    return len(line.split()) <= meta.max_byline_words and bool(meta.byline.match(normalize(line)))
+    norm = strip_dates(normalize(line))
+    return len(norm.split()) <= meta.max_byline_words and bool(meta.byline.match(norm))
 
 
-def clean_lines(text: str, title: str, rules: Boilerplate, learned: frozenset[str] = frozenset()) -> tuple[list[str], list[str]]:
+def recover_headings(tree: Any, text: str) -> str:
+    """Put back subheadings the extractor dropped between two consecutive extracted paragraphs."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    position = {line_key(line): i for i, line in enumerate(lines)}
+    inserts: dict[int, str] = {}
+    for heading in tree.xpath("//h2|//h3|//h4|//h5|//h6"):
+        label = " ".join(heading.text_content().split())
+        if not label or len(label.split()) > _MAX_HEADING_WORDS or line_key(label) in position:
+            continue
+        before, after = heading.getprevious(), heading.getnext()
+        if before is None or after is None:
+            continue
+        i, j = position.get(line_key(before.text_content())), position.get(line_key(after.text_content()))
+        if i is not None and j == i + 1:
+            inserts[j] = label
+    if not inserts:
+        return text
+    out = []
+    for i, line in enumerate(lines):
+        if i in inserts:
+            out.append(inserts[i])
+        out.append(line)
+    return "\n".join(out)
+
+
+def clean_lines(
+    text: str, title: str, rules: Boilerplate, learned: frozenset[str] = frozenset(), sitenames: tuple[str, ...] = ()
+) -> tuple[list[str], list[str]]:
     """Split text into lines and drop boilerplate lines and blocks (and lines learned for the host); return (kept, removed)."""
     title_key = line_key(title) if title else ""
+    site_keys = {line_key(name) for name in sitenames if name}
     kept: list[str] = []
     removed: list[str] = []
     in_block = False
@@ -135,6 +166,7 @@ def clean_lines(text: str, title: str, rules: Boilerplate, learned: frozenset[st
             or (words <= rules.max_line_words and _starts_with(key, rules.line_start))
             or (words <= rules.max_line_words and any(p in normalize(line) for p in rules.line_contains))
             or (words <= rules.max_line_words and key in learned)
+            or key in site_keys
             or _is_byline(line)
             or date_only_line(line)
         )
@@ -147,9 +179,11 @@ def clean_lines(text: str, title: str, rules: Boilerplate, learned: frozenset[st
 
 def trafilatura_doc(html: str, url: str) -> Document:
     """trafilatura's main text and metadata of a page (comments excluded), or ExtractError."""
+    # Recall first (short subheadings survive), precision from the Arabic rules and learned lines after.
     doc = trafilatura.bare_extraction(
         html,
         url=url,
+        favor_recall=True,
         include_comments=False,
         include_tables=True,
         with_metadata=True,
@@ -189,7 +223,8 @@ def extract_article(
     if tree is None:
         raise ExtractError("page is not parsable HTML")
     meta = page_metadata(tree, url, doc, reference)
-    kept, removed = clean_lines(doc.text or "", meta.title or (doc.title or ""), rules, learned)
+    text = recover_headings(tree, doc.text or "")
+    kept, removed = clean_lines(text, meta.title or (doc.title or ""), rules, learned, tuple(meta.sitenames))
     if not kept:
         raise ExtractError("only boilerplate left after cleaning")
     if sum(len(line) for line in kept) < min_chars:

@@ -83,6 +83,7 @@ class Metadata:
     tags: list[str] = field(default_factory=list)
     description: str = ""
     declared_language: str = ""
+    sitenames: list[str] = field(default_factory=list)
 
 
 def _clean(value: Any) -> str:
@@ -401,10 +402,9 @@ def page_metadata(tree: HtmlElement, url: str, doc: Any, reference: datetime | N
             title = candidate
             break
     authors: list[str] = []
-    for value in [*_ld_names(page.ld_values("author")), *([doc.author] if doc.author else []), *page.all_meta("author", "article:author", "dc.creator")]:
-        for name in clean_author(value, rules, sitename):
-            if name not in authors:
-                authors.append(name)
+    for source in (_ld_names(page.ld_values("author")), [doc.author] if doc.author else [], page.all_meta("author", "article:author", "dc.creator")):
+        for value in source:
+            authors += [name for name in clean_author(value, rules, sitename) if name not in authors]
         if authors:
             break
     if not authors:
@@ -432,5 +432,5 @@ def page_metadata(tree: HtmlElement, url: str, doc: Any, reference: datetime | N
     return Metadata(
         title=title, authors=authors, published=published, modified=modified, sitename=sitename,
         canonical_url=canonical, image=image, categories=categories, tags=tags, description=description,
-        declared_language=_declared_language(page),
+        declared_language=_declared_language(page), sitenames=sitenames,
     )
