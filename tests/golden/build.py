@@ -407,10 +407,11 @@ def build_foreign(item: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
     return markup.encode("utf-8"), {"name": item["slug"], "url": url, "lang": item["lang"], "language_declared": item["declared"], "title": title, "content": body}
 
 
-def main() -> None:
-    pages_dir, expected_dir, foreign_dir = HERE / "pages", HERE / "expected", HERE / "foreign"
+def main(root: Path = HERE) -> None:
+    """Write pages/, expected/ and foreign/ under root."""
+    pages_dir, expected_dir, foreign_dir = root / "pages", root / "expected", root / "foreign"
     for d in (pages_dir, expected_dir, foreign_dir):
-        d.mkdir(exist_ok=True)
+        d.mkdir(parents=True, exist_ok=True)
         for old in d.iterdir():
             old.unlink()
     for key, outlet in OUTLETS.items():
