@@ -22,7 +22,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from akhbar.config import CONFIG_DIR, _read_yaml
-from akhbar.dates import DateFinder, find_dates, load_finder
+from akhbar.dates import DateFinder, find_dates, load_finder, strip_dates
 from akhbar.normalize import normalize
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,8 @@ _LIST_SPLIT = re.compile(r"\s*[;,،؛|]\s*")
 _NAME_SPLIT = re.compile(r"\s*(?:[,،;؛/&]|\band\b)\s*")
 _AND = re.compile(r"\s+و(?=\S)")
 _NOT_A_NAME = re.compile(r"https?://|www\.|@|\d")
+_URLISH = re.compile(r"https?://|www\.|@")
+_DIGIT = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
 _HOSTLIKE = re.compile(r"^[\w.-]+\.[a-z]{2,}$", re.IGNORECASE)
 _SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
 
@@ -48,6 +50,7 @@ class MetaRules:
     max_title_chars: int
     max_tag_chars: int
     earliest_year: int
+    trailing_words: frozenset[str]
 
 
 @lru_cache(maxsize=2)
@@ -65,6 +68,7 @@ def load_rules(path: Path = CONFIG_DIR / "metadata.yaml") -> MetaRules:
         max_title_chars=int(data["max_title_chars"]),
         max_tag_chars=int(data["max_tag_chars"]),
         earliest_year=int(data["earliest_year"]),
+        trailing_words=frozenset(normalize(w) for w in data.get("byline_trailing_words", [])),
     )
 
 
@@ -272,6 +276,16 @@ def find_published(page: Page, htmldate_value: str | None, reference: datetime |
 def clean_author(name: str, rules: MetaRules, sitename: str = "") -> list[str]:
     """Author names from one byline value: byline words stripped, split, absurd values dropped."""
     text = _clean(name).strip(" :-–—|")
+    if _URLISH.search(text):
+        return []
+    # A byline often runs on into the date («كتب: فلان الأربعاء، ١٨ نوفمبر ٢٠٢٦»): cut at the first digit
+    # and drop the weekday and cue words left before it.
+    head = _DIGIT.split(text, maxsplit=1)[0]
+    words = head.split()
+    if head != text:
+        while words and normalize(words[-1].strip("،,:-–|")) in rules.trailing_words:
+            words.pop()
+    text = " ".join(words).strip(" :-–—|،,")
     norm = normalize(text)
     match = rules.byline.match(norm)
     if match:
@@ -299,9 +313,10 @@ def clean_author(name: str, rules: MetaRules, sitename: str = "") -> list[str]:
 def _byline_authors(page: Page, rules: MetaRules, sitename: str) -> list[str]:
     """Authors from a short byline element in the page («كتب: …», «بقلم …»)."""
     for text, _ctx in page.text_runs():
-        if len(text.split()) > rules.max_byline_words:
+        norm = strip_dates(normalize(text))
+        if len(norm.split()) > rules.max_byline_words:
             continue
-        if rules.byline.match(normalize(text)):
+        if rules.byline.match(norm):
             names = clean_author(text, rules, sitename)
             if names:
                 return names
