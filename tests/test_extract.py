@@ -85,3 +85,48 @@ def test_related_block_ends_at_next_paragraph() -> None:
     text = "\n".join(["مواضيع ذات صلة", "- عنوان خبر قديم", "عنوان آخر قصير", PARAS[1]])
     kept, removed = clean_lines(text, "", load_boilerplate())
     assert kept == [PARAS[1]] and len(removed) == 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "التعليقات", "أضف تعليقاً", "اضف تعليق", "أضف تعليقـك", "لن يتم نشر عنوان بريدك الإلكتروني", "الحقول الإلزامية مشار إليها بـ *",
+        "اقرأ أيضاً", "اقرأ أيضا :", "اقرأ/ي أيضًا:", "إقرأ أيضاً", "مواضيع ذات صلة", "شاهد أيضاً", "المصدر: وكالة الأنباء العراقية",
+        "المصدر : رويترز", "يمكنك قراءة الخبر ايضا من المصدر من هنا", "عن مصدر الخبر", "آخر تحديث: 18/11/2026",
+        "شارك هذا الخبر", "تابعونا على فيسبوك", "📢 تابعونا على تلغرام لمتابعة آخر الأخبار لحظة بلحظة",
+        "👈 تابعونا على تويتر", "جنود أتراك قرب الحدود (أ ف ب)", "آليات عسكرية على طريق حلب (رويترز)",
+        "بقلم: ريم الخطيب", "كتب: محمد عبد الحميد الأربعاء، ١٨ نوفمبر ٢٠٢٦ - ٠٧:٣٠ م", "الثلاثاء، 17 تشرين الثاني 2026 - 08:15",
+    ],
+)
+def test_issue_boilerplate_lines_removed(line: str) -> None:
+    kept, removed = clean_lines(f"{PARAS[0]}\n{line}\n{PARAS[1]}", "", load_boilerplate())
+    assert kept == [PARAS[0], PARAS[1]] and removed == [line]
+
+
+def test_dateline_with_agency_is_kept() -> None:
+    line = "بغداد (رويترز) - قال مسؤول إن الاجتماع تأجل إلى الأسبوع المقبل."
+    kept, _ = clean_lines(line, "", load_boilerplate())
+    assert kept == [line]
+
+
+def test_learned_lines_removed_whole_never_inside_paragraphs() -> None:
+    from akhbar.extract import line_key
+
+    widget = "انضم إلى أكثر من خمسين ألف قارئ يتابعون الوسط يومياً"
+    paragraph = f"{PARAS[1]} {widget}"
+    kept, removed = clean_lines(f"{paragraph}\n{widget}", "", load_boilerplate(), frozenset({line_key(widget)}))
+    assert kept == [paragraph] and removed == [widget]
+
+
+def test_site_name_line_removed() -> None:
+    kept, removed = clean_lines(f"الخليج اليوم\n{PARAS[0]}", "", load_boilerplate(), sitenames=("الخليج اليوم",))
+    assert kept == [PARAS[0]] and removed == ["الخليج اليوم"]
+
+
+def test_dropped_subheading_recovered_between_paragraphs() -> None:
+    from trafilatura.utils import load_html
+
+    from akhbar.extract import recover_headings
+
+    tree = load_html(f"<html><body><div><p>{PARAS[0]}</p><h2>مهمة محددة</h2><p>{PARAS[1]}</p><h3>عنوان معزول</h3></div></body></html>")
+    assert recover_headings(tree, f"{PARAS[0]}\n{PARAS[1]}").splitlines() == [PARAS[0], "مهمة محددة", PARAS[1]]

@@ -40,6 +40,7 @@ class Boilerplate:
     line_start: tuple[tuple[str, bool], ...]
     block_start: tuple[tuple[str, bool], ...]
     line_contains: tuple[str, ...]
+    line_end: tuple[str, ...]
     max_line_words: int
     max_block_line_words: int
 
@@ -84,6 +85,7 @@ def load_boilerplate(path: Path = CONFIG_DIR / "boilerplate.yaml") -> Boilerplat
         line_start=tuple(_phrase(p) for p in data.get("line_start", [])),
         block_start=tuple(_phrase(p) for p in data.get("block_start", [])),
         line_contains=tuple(k for k in (normalize(p) for p in data.get("line_contains", [])) if k),
+        line_end=tuple(k for k in (line_key(p) for p in data.get("line_end", [])) if k),
         max_line_words=int(data.get("max_line_words", 25)),
         max_block_line_words=int(data.get("max_block_line_words", 16)),
     )
@@ -165,6 +167,7 @@ def clean_lines(
             (title_key and key.replace(":", "") == title_key.replace(":", ""))
             or (words <= rules.max_line_words and _starts_with(key, rules.line_start))
             or (words <= rules.max_line_words and any(p in normalize(line) for p in rules.line_contains))
+            or (words <= rules.max_line_words and any(key.endswith(p) and key != p for p in rules.line_end))
             or (words <= rules.max_line_words and key in learned)
             or key in site_keys
             or _is_byline(line)
