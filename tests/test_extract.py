@@ -95,7 +95,7 @@ def test_related_block_ends_at_next_paragraph() -> None:
         "المصدر : رويترز", "يمكنك قراءة الخبر ايضا من المصدر من هنا", "عن مصدر الخبر", "آخر تحديث: 18/11/2026",
         "شارك هذا الخبر", "تابعونا على فيسبوك", "📢 تابعونا على تلغرام لمتابعة آخر الأخبار لحظة بلحظة",
         "👈 تابعونا على تويتر", "جنود أتراك قرب الحدود (أ ف ب)", "آليات عسكرية على طريق حلب (رويترز)",
-        "بقلم: ريم الخطيب", "كتب: محمد عبد الحميد الأربعاء، ١٨ نوفمبر ٢٠٢٦ - ٠٧:٣٠ م", "الثلاثاء، 17 تشرين الثاني 2026 - 08:15",
+        "بقلم: ريم الخطيب", "طباعة | أرسل لصديق | حجم الخط", "فيسبوك", "المقال التالي", "كتب: محمد عبد الحميد الأربعاء، ١٨ نوفمبر ٢٠٢٦ - ٠٧:٣٠ م", "الثلاثاء، 17 تشرين الثاني 2026 - 08:15",
     ],
 )
 def test_issue_boilerplate_lines_removed(line: str) -> None:
@@ -130,3 +130,9 @@ def test_dropped_subheading_recovered_between_paragraphs() -> None:
 
     tree = load_html(f"<html><body><div><p>{PARAS[0]}</p><h2>مهمة محددة</h2><p>{PARAS[1]}</p><h3>عنوان معزول</h3></div></body></html>")
     assert recover_headings(tree, f"{PARAS[0]}\n{PARAS[1]}").splitlines() == [PARAS[0], "مهمة محددة", PARAS[1]]
+
+
+def test_tool_words_inside_a_sentence_are_kept() -> None:
+    line = "طباعة الكتب المدرسية تتأخر هذا العام بسبب نقص الورق"
+    kept, _ = clean_lines(line, "", load_boilerplate())
+    assert kept == [line]

@@ -27,6 +27,8 @@ _SPACES = re.compile(r"\s+")
 _LIST_ITEM = re.compile(r"^\s*[-•*·]\s+")
 _SENTENCE_END = re.compile(r"[.!?؟。]\s*$")
 _MAX_HEADING_WORDS = 15
+_TOOL_SEPARATORS = re.compile(r"\s*[|•·/\-–—]\s*")
+_MAX_DATA_CELL_WORDS = 40
 
 
 class ExtractError(Exception):
@@ -41,6 +43,7 @@ class Boilerplate:
     block_start: tuple[tuple[str, bool], ...]
     line_contains: tuple[str, ...]
     line_end: tuple[str, ...]
+    line_exact: frozenset[str]
     max_line_words: int
     max_block_line_words: int
 
@@ -86,6 +89,7 @@ def load_boilerplate(path: Path = CONFIG_DIR / "boilerplate.yaml") -> Boilerplat
         block_start=tuple(_phrase(p) for p in data.get("block_start", [])),
         line_contains=tuple(k for k in (normalize(p) for p in data.get("line_contains", [])) if k),
         line_end=tuple(k for k in (line_key(p) for p in data.get("line_end", [])) if k),
+        line_exact=frozenset(k for k in (line_key(p) for p in data.get("line_exact", [])) if k),
         max_line_words=int(data.get("max_line_words", 25)),
         max_block_line_words=int(data.get("max_block_line_words", 16)),
     )
@@ -104,6 +108,13 @@ def _starts_with(key: str, phrases: tuple[tuple[str, bool], ...]) -> bool:
             elif rest[:1] in (" ", ":"):
                 return True
     return False
+
+
+def _only_tools(line: str, rules: Boilerplate) -> bool:
+    """A line made only of page-tool / share labels («طباعة | أرسل لصديق | حجم الخط»)."""
+    parts = [line_key(p) for p in _TOOL_SEPARATORS.split(line)]
+    parts = [p for p in parts if p]
+    return bool(parts) and all(p in rules.line_exact for p in parts)
 
 
 def _is_byline(line: str) -> bool:
@@ -170,6 +181,7 @@ def clean_lines(
             or (words <= rules.max_line_words and any(key.endswith(p) and key != p for p in rules.line_end))
             or (words <= rules.max_line_words and key in learned)
             or key in site_keys
+            or _only_tools(line, rules)
             or _is_byline(line)
             or date_only_line(line)
         )
@@ -180,11 +192,37 @@ def clean_lines(
     return kept, removed
 
 
+def unwrap_layout_tables(tree: Any) -> int:
+    """Turn tables used for page layout (cells holding paragraphs or long text) into divs; return how many.
+
+    trafilatura renders a table row as one line, which would fuse a whole article held in a cell of an
+    old table-based CMS into a single line; data tables (short cells) are left alone.
+    """
+    count = 0
+    for table in tree.xpath("//table"):
+        cells = table.xpath("./tr/td|./tr/th|./tbody/tr/td|./thead/tr/th|./tbody/tr/th")
+        layout = any(
+            cell.xpath(".//p|.//div|.//table|.//h1|.//h2|.//h3|.//ul|.//ol|.//br")
+            or len(cell.text_content().split()) > _MAX_DATA_CELL_WORDS
+            for cell in cells
+        )
+        if layout:
+            for el in [table, *table.xpath("./tbody|./thead|./tfoot|.//tr"), *cells]:
+                if el.getparent() is not None or el is table:
+                    el.tag = "div"
+            count += 1
+    return count
+
+
 def trafilatura_doc(html: str, url: str) -> Document:
     """trafilatura's main text and metadata of a page (comments excluded), or ExtractError."""
+    tree = load_html(html)
+    if tree is None:
+        raise ExtractError("page is not parsable HTML")
+    unwrap_layout_tables(tree)
     # Recall first (short subheadings survive), precision from the Arabic rules and learned lines after.
     doc = trafilatura.bare_extraction(
-        html,
+        tree,
         url=url,
         favor_recall=True,
         include_comments=False,

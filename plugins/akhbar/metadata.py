@@ -409,10 +409,12 @@ def page_metadata(tree: HtmlElement, url: str, doc: Any, reference: datetime | N
     sitename = sitenames[0] if sitenames else ""
     title = ""
     for candidate in headline_candidates:
-        for sep in rules.separators:  # a headline still carrying the outlet name
+        for sep in rules.separators:  # a headline still carrying the outlet name, after or before it
             for name in sitenames:
                 if candidate.endswith(sep + name):
                     candidate = candidate[: -len(sep + name)]
+                if candidate.startswith(name + sep):
+                    candidate = candidate[len(name + sep):]
         if candidate and len(candidate) <= rules.max_title_chars and not any(_same(candidate, n) for n in sitenames):
             title = candidate
             break
@@ -426,7 +428,7 @@ def page_metadata(tree: HtmlElement, url: str, doc: Any, reference: datetime | N
         authors = _byline_authors(page, rules, sitename)
     published, modified = find_published(page, doc.date, reference, rules)
     canonical = ""
-    for href in [*page.tree.xpath("//link[@rel='canonical']/@href"), page.first_meta("og:url"), *page.ld_values("mainEntityOfPage"), doc.url]:
+    for href in [*page.tree.xpath("//link[@rel='canonical']/@href"), page.first_meta("og:url"), *page.ld_values("mainEntityOfPage")]:
         canonical = _url(href, url)
         if canonical:
             break

@@ -329,6 +329,33 @@ def maghreb(page: Page) -> str:
 </body></html>"""
 
 
+def watan(page: Page) -> str:
+    """An old table-based CMS: windows-1256 bytes with NO charset declared, no h1, «site :: headline» title,
+    numeric «بتاريخ» date, plain-text related titles between paragraphs, print/send-to-friend tools."""
+    a = page.article
+    pub = when(a)
+    stamp = f"بتاريخ {pub:%Y/%m/%d} - {pub:%H:%M}" if len(a["slug"]) % 2 else f"بتاريخ {pub:%d/%m/%Y} الساعة {pub:%H:%M}"
+    byline = f"<tr><td class=\"f2\">{page.bp('بقلم: ' + a['authors'][0])}</td></tr>" if a["authors"] else ""
+    repeated = "«" + a["title"].replace("ا", "ــا", 1) + "»"
+    rel = (
+        f'<p><b>{page.bp("أخبار ذات صلة")}</b></p>'
+        + "".join(f"<p>{page.bp(t)}</p>" for t in related(page, 2))
+    )
+    return f"""<html><head>
+<title>الوطن العربي :: {E(a['title'])}</title>
+</head><body bgcolor="#ffffff">
+<table width="100%"><tr><td><a href="/"><img src="/logo.gif" alt="الوطن العربي"></a></td><td>{page.bp('الوطن العربي')}</td></tr></table>
+<table width="760"><tr><td class="f1"><font size="5"><b>{E(a['title'])}</b></font></td></tr>
+{byline}<tr><td class="f3">{page.bp(stamp)}</td></tr>
+<tr><td class="f4">
+<p>{page.bp(repeated)}</p>
+{page.body({1: rel})}
+<p>{page.bp('طباعة')} | {page.bp('أرسل لصديق')} | {page.bp('حجم الخط')}</p>
+</td></tr></table>
+<table><tr><td>{page.bp('جميع الحقوق محفوظة للوطن العربي 2002 - 2026')}</td></tr></table>
+</body></html>"""
+
+
 @dataclass(frozen=True)
 class Outlet:
     """A golden-set outlet: its host, template, encoding and the metadata its pages state."""
@@ -349,6 +376,7 @@ OUTLETS = {
     "sham": Outlet("bawabat-alsham.example", sham, "utf-8", "بوابة الشام", lambda p: f"https://{p.host}/img/{p.article['slug']}.jpg", True, True, False),
     "nil": Outlet("alnil-today.example", nil, "utf-8", "النيل اليوم", lambda p: f"https://{p.host}/media/{p.article['slug']}.jpg", True, True, True),
     "khaleej": Outlet("khaleej-today.example", khaleej, "utf-8", "الخليج اليوم", lambda p: f"https://{p.host}/photos/{p.article['slug']}.jpg", True, True, True),
+    "watan": Outlet("alwatan-alarabi.example", watan, "windows-1256", "الوطن العربي", lambda p: "", False, False, False),
     "maghreb": Outlet("maghreb-today.example", maghreb, "windows-1256", "المغرب العربي اليوم", lambda p: f"https://{p.host}/uploads/{p.article['slug']}.jpg", True, True, False),
 }
 # The run's reference date: dates after it are absurd and must be left empty.
@@ -381,12 +409,12 @@ def build_page(name: str, outlet: Outlet, article: dict[str, Any], others: list[
         "modified": rafidain_update(stated).isoformat() if outlet.template is rafidain else article["modified"],
         "authors": article["authors"],
         "sitename": outlet.sitename,
-        "canonical_url": page.url,
+        "canonical_url": "" if outlet.template is watan else page.url,
         "image": outlet.image(page),
         "categories": [article["section"]] if outlet.categories else [],
         "tags": article["tags"] if outlet.tags else [],
         "description": article["description"],
-        "language_declared": "ar",
+        "language_declared": "" if outlet.template is watan else "ar",
         "content": content_lines(article),
         "boilerplate": [b for b in page.boilerplate if b not in content_lines(article)],
     }
