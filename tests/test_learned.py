@@ -59,6 +59,19 @@ def test_store_learns_across_batches_and_rewrites_nothing_on_rerun(store: Store)
     assert [(h["_id"], h["_version"]) for h in before] == [(h["_id"], h["_version"]) for h in after]
 
 
+def test_one_off_lines_are_forgotten_learned_lines_kept(store: Store) -> None:
+    learner = HostBoilerplate(store, RULES)
+    day = datetime(2026, 10, 1, tzinfo=UTC)
+    learner.observe([sighting("a.example", f"p{i}", WIDGET, f"عنوان فرعي رقم {i}") for i in range(3)], day)
+    store.refresh("boilerplate")
+    assert store.count("boilerplate") == 4
+    later = datetime(2026, 11, 21, tzinfo=UTC)
+    learner.observe([sighting("b.example", "q1", "سطر آخر")], later)
+    store.refresh("boilerplate")
+    keys = {h["_source"]["key"] for h in store.es.search(index=store.alias("boilerplate"), query={"match_all": {}})["hits"]["hits"]}
+    assert keys == {line_key(WIDGET), line_key("سطر آخر")}
+
+
 def serve_wasat(httpserver: HTTPServer, names: list[str], tmp_path: Path, feed: str) -> Path:
     """Golden pages of one outlet on the loopback server, listed by an RSS feed."""
     items = []

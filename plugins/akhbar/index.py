@@ -123,6 +123,24 @@ class Store:
             out.update({d["_id"]: d["_source"] for d in resp["docs"] if d.get("found")})
         return out
 
+    def delete_where(self, kind: str, query: dict[str, Any], batch: int = 1000) -> int:
+        """Delete the documents of a kind matching a query; return how many went.
+
+        Search then bulk-delete by id: _delete_by_query needs the reindex module, which not every
+        cluster (the local integ-test node among them) has.
+        """
+        deleted = 0
+        while True:
+            hits = self.es.search(index=self.alias(kind), query=query, size=batch, source=False, sort=["_doc"])["hits"]["hits"]
+            if not hits:
+                return deleted
+            actions = ({"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]} for h in hits)
+            round_deleted = sum(ok for ok, _item in streaming_bulk(self.es, actions, raise_on_error=False, chunk_size=self.chunk_docs))
+            deleted += round_deleted
+            self.refresh(kind)
+            if len(hits) < batch or not round_deleted:
+                return deleted
+
     def copied_urls(self, canonical_urls: Iterable[str]) -> set[str]:
         """Those canonical URLs already recorded as copies on an indexed article."""
         wanted = list(dict.fromkeys(canonical_urls))

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from akhbar.index import Store
@@ -30,12 +30,16 @@ class LearnRules:
     min_pages: int = 3
     max_pages_kept: int = 20
     max_sentence_words: int = 8
+    forget_after_days: int = 30
 
     @classmethod
     def from_tunables(cls, tunables: dict[str, Any]) -> LearnRules:
         """Rules from the tunables mapping."""
         cfg = tunables.get("learned_boilerplate", {})
-        return cls(int(cfg.get("min_pages", 3)), int(cfg.get("max_pages_kept", 20)), int(cfg.get("max_sentence_words", 8)))
+        return cls(
+            int(cfg.get("min_pages", 3)), int(cfg.get("max_pages_kept", 20)),
+            int(cfg.get("max_sentence_words", 8)), int(cfg.get("forget_after_days", 30)),
+        )
 
 
 @dataclass(frozen=True)
@@ -116,8 +120,19 @@ class HostBoilerplate:
             result = self.store.write("boilerplate", updates, op="index")
             if result.failed:
                 log.warning("%d learned-boilerplate writes failed (first: %s)", len(result.failed), result.failed[0]["reason"])
-        log.info("learned boilerplate: %d lines observed, %d updated, %d hosts with learned lines", len(wanted), len(updates), len(learned))
+        forgotten = self.forget(when)
+        log.info(
+            "learned boilerplate: %d lines observed, %d updated, %d forgotten, %d hosts with learned lines",
+            len(wanted), len(updates), forgotten, len(learned),
+        )
         return {host: frozenset(keys) for host, keys in learned.items()}
+
+    def forget(self, when: datetime) -> int:
+        """Drop lines seen on too few pages and not seen for forget_after_days before when (one-off lines)."""
+        cutoff = (when - timedelta(days=self.rules.forget_after_days)).isoformat()
+        return self.store.delete_where(
+            "boilerplate", {"bool": {"filter": [{"term": {"learned": False}}, {"range": {"last_seen": {"lt": cutoff}}}]}}
+        )
 
     def lines(self, host: str, size: int = 1000) -> list[dict[str, Any]]:
         """The learned lines of a host (for inspection and tests)."""
