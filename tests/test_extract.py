@@ -136,3 +136,12 @@ def test_tool_words_inside_a_sentence_are_kept() -> None:
     line = "طباعة الكتب المدرسية تتأخر هذا العام بسبب نقص الورق"
     kept, _ = clean_lines(line, "", load_boilerplate())
     assert kept == [line]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["التعليقات الرسمية على القرار جاءت متأخرة", "شاهد عيان قال إن الانفجار وقع قرب السوق", "المصدر الأمني قال إن التحقيق مستمر", "تابع الوزير جولته في المحافظة"],
+)
+def test_content_lines_that_start_like_boilerplate_are_kept(line: str) -> None:
+    kept, removed = clean_lines(f"{line}\n{PARAS[0]}", "", load_boilerplate())
+    assert kept == [line, PARAS[0]] and removed == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from trafilatura.utils import load_html
 from akhbar.config import CONFIG_DIR, _read_yaml
 from akhbar.dates import date_only_line, strip_dates
 from akhbar.metadata import load_rules as load_meta_rules
-from akhbar.metadata import page_metadata
+from akhbar.metadata import Metadata, page_metadata
 from akhbar.normalize import normalize
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def _starts_with(key: str, phrases: tuple[tuple[str, bool], ...]) -> bool:
 
 def _only_tools(line: str, rules: Boilerplate) -> bool:
     """A line made only of page-tool / share labels («طباعة | أرسل لصديق | حجم الخط»)."""
-    parts = [line_key(p) for p in _TOOL_SEPARATORS.split(line)]
+    parts = [" ".join(w for w in line_key(p).split() if not w.isdigit()) for p in _TOOL_SEPARATORS.split(line)]
     parts = [p for p in parts if p]
     return bool(parts) and all(p in rules.line_exact for p in parts)
 
@@ -214,6 +214,21 @@ def unwrap_layout_tables(tree: Any) -> int:
     return count
 
 
+def _valid_date(value: str | None, reference: datetime | None) -> str | None:
+    """Keep a date only when it parses and is not after the reference time."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if reference is not None:
+        ref = reference if reference.tzinfo else reference.replace(tzinfo=UTC)
+        if (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)) > ref:
+            return None
+    return parsed.isoformat()
+
+
 def trafilatura_doc(html: str, url: str) -> Document:
     """trafilatura's main text and metadata of a page (comments excluded), or ExtractError."""
     tree = load_html(html)
@@ -263,7 +278,11 @@ def extract_article(
     tree = load_html(html)
     if tree is None:
         raise ExtractError("page is not parsable HTML")
-    meta = page_metadata(tree, url, doc, reference)
+    try:
+        meta = page_metadata(tree, url, doc, reference)
+    except Exception:  # noqa: BLE001 - odd metadata must not cost the article its text
+        log.warning("page metadata unreadable on %s; keeping trafilatura's", url, exc_info=True)
+        meta = Metadata(title=(doc.title or "").strip(), sitename=(doc.sitename or "").strip(), published=_valid_date(doc.date, reference))
     text = recover_headings(tree, doc.text or "")
     kept, removed = clean_lines(text, meta.title or (doc.title or ""), rules, learned, tuple(meta.sitenames))
     if not kept:

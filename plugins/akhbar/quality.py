@@ -21,7 +21,6 @@ import trafilatura
 from akhbar.extract import Boilerplate, ExtractError, candidate_lines, extract_article, line_key, load_boilerplate, trafilatura_doc
 from akhbar.fetch import decode_body
 from akhbar.learned import LearnRules, Sighting, learn
-from akhbar.normalize import normalize
 
 
 @dataclass(frozen=True)
@@ -212,4 +211,4 @@ def by_template(scores: dict[str, PageScore], pages: list[GoldenPage]) -> dict[s
     return dict(out)
 
 
-__all__ = ["GoldenPage", "PageScore", "Result", "Summary", "learned_leave_one_out", "load_golden", "normalize", "run_plain", "run_project", "score"]
+__all__ = ["GoldenPage", "PageScore", "Result", "Summary", "learned_leave_one_out", "load_golden", "run_plain", "run_project", "score"]
