@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from akhbar.dates import date_only_line, parse_date
+from akhbar.dates import date_only_line, localize, parse_date
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,11 @@ def test_parse_date(text: str, expected: datetime | None) -> None:
 )
 def test_date_only_line(line: str, is_stamp: bool) -> None:
     assert date_only_line(line) is is_stamp
+
+
+def test_printed_dates_are_local_time_of_the_outlet_country() -> None:
+    assert localize("2026-11-17T08:15:00", "IQ") == "2026-11-17T08:15:00+03:00"
+    assert localize("2026-07-12T14:05:00", "DZ") == "2026-07-12T14:05:00+01:00"
+    assert localize("2026-11-17T08:15:00+02:00", "IQ") == "2026-11-17T08:15:00+02:00"
+    assert localize("2026-11-17T08:15:00", "INT") == "2026-11-17T08:15:00"
+    assert localize(None, "IQ") is None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from akhbar.config import CONFIG_DIR, _read_yaml
 from akhbar.normalize import normalize
@@ -24,6 +25,7 @@ class DateFinder:
     published_cues: tuple[str, ...]
     modified_cues: tuple[str, ...]
     line_words: frozenset[str]
+    timezones: dict[str, str]
 
 
 def _norm(text: str) -> str:
@@ -57,6 +59,7 @@ def load_finder(path: Path = CONFIG_DIR / "dates.yaml") -> DateFinder:
         published_cues=tuple(_norm(c) for c in data.get("published_cues", [])),
         modified_cues=tuple(_norm(c) for c in data.get("modified_cues", [])),
         line_words=frozenset(_norm(w).lower() for w in data.get("date_line_words", [])),
+        timezones={str(k).upper(): str(v) for k, v in (data.get("country_timezones") or {}).items()},
     )
 
 
@@ -125,3 +128,17 @@ def date_only_line(text: str, finder: DateFinder | None = None) -> bool:
     if rest == norm:
         return False
     return all(word.lower() in finder.line_words for word in re.findall(r"[^\W\d_]+", rest))
+
+
+def localize(value: str | None, country: str | None, finder: DateFinder | None = None) -> str | None:
+    """An ISO date without a zone read as local time in the outlet's country; others unchanged."""
+    if not value or not country:
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    zone = (finder or load_finder()).timezones.get(country.upper())
+    if parsed.tzinfo is not None or zone is None:
+        return value
+    return parsed.replace(tzinfo=ZoneInfo(zone)).isoformat()

@@ -20,6 +20,7 @@ from upath import UPath
 from akhbar import alerts as alerts_mod
 from akhbar import dedup, staging
 from akhbar.config import Settings, load_feeds
+from akhbar.dates import localize
 from akhbar.extract import ExtractError, candidate_lines, extract_article, load_boilerplate, trafilatura_doc
 from akhbar.feeds import FeedError, Item, poll_feed
 from akhbar.fetch import Fetcher, FetchError, decode_body
@@ -209,8 +210,8 @@ def build_article(
         "image": article.image or None,
         "categories": article.categories,
         "tags": article.tags,
-        "published": article.published or page.get("published"),
-        "modified": article.modified,
+        "published": localize(article.published, page.get("country")) or page.get("published"),
+        "modified": localize(article.modified, page.get("country")),
         "feed_published": page.get("published"),
         "first_seen": ctx.logical_date.isoformat(),
         "run_id": ctx.run_id,
