@@ -60,3 +60,36 @@ def test_iraqi_arabic_with_borrowed_letters_stays_arabic() -> None:
 def test_detection_is_deterministic() -> None:
     text = "عاجل: انفجار في بغداد"
     assert len({detect(text) for _ in range(5)}) == 1
+
+
+def test_pipeline_records_persian_and_urdu_pages_with_both_languages(settings, store, httpserver, tmp_path) -> None:
+    import yaml
+
+    from akhbar import pipeline
+    from akhbar.urls import url_id
+    from conftest import make_ctx
+
+    items = []
+    names = [p.stem for p in FOREIGN]
+    for name in names:
+        httpserver.expect_request(f"/{name}.html").respond_with_data((GOLDEN / "foreign" / f"{name}.html").read_bytes(), content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/ar.html").respond_with_data((GOLDEN / "pages" / "rafidain-1.html").read_bytes(), content_type="text/html")
+    for name in [*names, "ar"]:
+        items.append(f"<item><title>{name}</title><link>{httpserver.url_for(f'/{name}.html')}</link></item>")
+    rss = f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>x</title>{"".join(items)}</channel></rss>'
+    httpserver.expect_request("/feed.xml").respond_with_data(rss.encode(), content_type="application/rss+xml")
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(yaml.safe_dump({"allow_private_networks": True, "feeds": [{"name": "mixed", "url": httpserver.url_for("/feed.xml"), "country": "IQ"}]}), encoding="utf-8")
+    counts = pipeline.run_once(settings, make_ctx(settings), feeds)
+    assert counts["non_arabic"] == len(names) and counts["indexed"] == 1
+    store.refresh("rejects")
+    hits = store.es.search(index=store.alias("rejects"), query={"term": {"kind": "language"}}, size=10)["hits"]["hits"]
+    got = {h["_source"]["url"].rsplit("/", 1)[-1]: (h["_source"]["language"], h["_source"].get("language_declared")) for h in hits}
+    for path in FOREIGN:
+        expected = json.loads(path.read_text(encoding="utf-8"))
+        assert got[f"{path.stem}.html"] == (expected["lang"], expected["language_declared"] or None)
+    article = store.get("articles", url_id(httpserver.url_for("/ar.html")))
+    assert article["language"]["detected"] == "ar" and article["language"]["declared"] == "ar"
+    assert article["published"] == "2026-11-17T08:15:00+03:00", "printed Baghdad time, read in the feed country's zone"
+    assert article["modified"] == "2026-11-17T08:50:00+03:00"
+    assert article["authors"] == ["علي حسين الجبوري"] and article["sitename"] == "الرافدين نيوز"

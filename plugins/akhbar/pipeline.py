@@ -161,6 +161,18 @@ def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path:
     return str(ctx.batch("fetch"))
 
 
+def _not_future(value: str | None, reference: datetime) -> str | None:
+    """A feed's date, unless it is after the run's logical date (absurd values are left empty)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    ref = reference if reference.tzinfo else reference.replace(tzinfo=parsed.tzinfo)
+    return value if (parsed if parsed.tzinfo else parsed.replace(tzinfo=ref.tzinfo)) <= ref else None
+
+
 def page_host(page: dict[str, Any]) -> str:
     """The outlet host a page belongs to, for per-host learning (www. dropped)."""
     host = (urlsplit(page["canonical_url"]).hostname or "").lower()
@@ -210,7 +222,7 @@ def build_article(
         "image": article.image or None,
         "categories": article.categories,
         "tags": article.tags,
-        "published": localize(article.published, page.get("country")) or page.get("published"),
+        "published": localize(article.published, page.get("country")) or _not_future(page.get("published"), ctx.logical_date),
         "modified": localize(article.modified, page.get("country")),
         "feed_published": page.get("published"),
         "first_seen": ctx.logical_date.isoformat(),
