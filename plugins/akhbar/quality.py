@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -201,14 +200,6 @@ class Summary:
             self.dates_right += s.date_ok
         self.authors_right += s.authors_ok
         self.ms.append(s.ms)
-
-
-def by_template(scores: dict[str, PageScore], pages: list[GoldenPage]) -> dict[str, int]:
-    """Boilerplate lines surviving per template."""
-    out: dict[str, int] = defaultdict(int)
-    for page in pages:
-        out[page.expected["template"]] += len(scores[page.name].boilerplate_surviving)
-    return dict(out)
 
 
 __all__ = ["GoldenPage", "PageScore", "Result", "Summary", "learned_leave_one_out", "load_golden", "run_plain", "run_project", "score"]
