@@ -145,3 +145,20 @@ def test_tool_words_inside_a_sentence_are_kept() -> None:
 def test_content_lines_that_start_like_boilerplate_are_kept(line: str) -> None:
     kept, removed = clean_lines(f"{line}\n{PARAS[0]}", "", load_boilerplate())
     assert kept == [line, PARAS[0]] and removed == []
+
+
+def test_cli_extract_shows_clean_text_and_metadata() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from akhbar.cli import main
+    from conftest import GOLDEN
+
+    result = CliRunner().invoke(main, ["extract", str(GOLDEN / "pages" / "rafidain-1.html"), "--reference", "2026-11-21T12:00:00+00:00", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["encoding"] == "windows-1256" and data["language"]["detected"] == "ar"
+    assert data["title"] == "الجيش العراقي يطلق عملية لتفتيش صحراء الحضر غربي نينوى"
+    assert data["published"] == "2026-11-17T08:15:00" and data["authors"] == ["علي حسين الجبوري"]
+    assert "المصدر: وكالة الأنباء العراقية" in data["removed_lines"]

@@ -107,3 +107,14 @@ def test_pipeline_drops_an_outlet_widget_after_a_few_pages(settings: Settings, s
     lines = HostBoilerplate(store, RULES).lines(urlsplit(httpserver.url_for("/")).hostname)
     assert WIDGET in [d["line"] for d in lines]
     assert all(line_key(d["line"]) == d["key"] for d in lines)
+
+
+def test_cli_lists_learned_lines(settings: Settings, store: Store) -> None:
+    from click.testing import CliRunner
+
+    from akhbar.cli import main
+
+    HostBoilerplate(store, RULES).observe([sighting("a.example", f"p{i}", WIDGET) for i in range(3)], datetime(2026, 11, 21, tzinfo=UTC))
+    result = CliRunner().invoke(main, ["boilerplate", "www.a.example", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [d["line"] for d in json.loads(result.output)] == [WIDGET]
