@@ -94,3 +94,9 @@ def test_byline_in_the_page_gives_the_author_and_leaves_the_text() -> None:
     assert article.authors == ["محمد عبد الحميد"]
     assert "محمد عبد الحميد" not in article.text
     assert article.published == "2026-11-18T19:30:00"
+
+
+def test_tags_with_numbers_kept_urls_dropped() -> None:
+    html = page('<meta property="article:tag" content="كأس العالم 2026"><meta property="article:tag" content="2026">'
+                '<meta property="article:tag" content="https://x.example/tag/1">')
+    assert extract_article(html, "https://x.example/a", reference=REF).tags == ["كأس العالم 2026", "2026"]

@@ -382,7 +382,7 @@ def _split_values(values: list[Any], max_chars: int) -> list[str]:
         items = value if isinstance(value, list) else _LIST_SPLIT.split(str(value))
         for item in items:
             item = _clean(item)
-            if item and len(item) <= max_chars and not _NOT_A_NAME.match(item) and item not in out:
+            if item and len(item) <= max_chars and not _URLISH.search(item) and item not in out:
                 out.append(item)
     return out
 
