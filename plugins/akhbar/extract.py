@@ -117,6 +117,15 @@ def _only_tools(line: str, rules: Boilerplate) -> bool:
     return bool(parts) and all(p in rules.line_exact for p in parts)
 
 
+def _site_and_date(line: str, site_keys: set[str]) -> bool:
+    """A header line made of the outlet's name and a date («الأنباء السبت 21 تشرين الثاني 2026»)."""
+    key = line_key(line)
+    for site in site_keys:
+        if site and key.startswith(site + " ") and date_only_line(line_key(key[len(site):])):
+            return True
+    return False
+
+
 def _is_byline(line: str) -> bool:
     """A short «كتب: …» / «بقلم …» line, possibly with the date after it: metadata, not article text."""
     meta = load_meta_rules()
@@ -181,6 +190,7 @@ def clean_lines(
             or (words <= rules.max_line_words and any(key.endswith(p) and key != p for p in rules.line_end))
             or (words <= rules.max_line_words and key in learned)
             or key in site_keys
+            or _site_and_date(line, site_keys)
             or _only_tools(line, rules)
             or _is_byline(line)
             or date_only_line(line)
