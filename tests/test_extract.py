@@ -163,3 +163,14 @@ def test_cli_extract_shows_clean_text_and_metadata() -> None:
     assert data["title"] == "الجيش العراقي يطلق عملية لتفتيش صحراء الحضر غربي نينوى"
     assert data["published"] == "2026-11-17T08:15:00" and data["authors"] == ["علي حسين الجبوري"]
     assert "المصدر: وكالة الأنباء العراقية" in data["removed_lines"]
+
+
+def test_readers_comments_after_the_article_removed() -> None:
+    comments = ["تعليقات القراء (2)", "أبو محمد منذ ساعتين", "الأسعار صارت خيالية والناس ما عادت تقدر تشتري شيء.", "الله يعين الناس على هالغلاء", "الاسم", "إرسال"]
+    kept, removed = clean_lines("\n".join([*PARAS, *comments]), "", load_boilerplate())
+    assert kept == PARAS and removed == comments
+
+
+def test_comment_heading_before_most_of_the_text_takes_nothing_with_it() -> None:
+    kept, removed = clean_lines("\n".join([PARAS[0], "التعليقات", PARAS[1], PARAS[2]]), "", load_boilerplate())
+    assert kept == PARAS and removed == ["التعليقات"]

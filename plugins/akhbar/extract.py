@@ -44,6 +44,7 @@ class Boilerplate:
     line_contains: tuple[str, ...]
     line_end: tuple[str, ...]
     line_exact: frozenset[str]
+    comments_start: frozenset[str]
     max_line_words: int
     max_block_line_words: int
 
@@ -90,6 +91,7 @@ def load_boilerplate(path: Path = CONFIG_DIR / "boilerplate.yaml") -> Boilerplat
         line_contains=tuple(k for k in (normalize(p) for p in data.get("line_contains", [])) if k),
         line_end=tuple(k for k in (line_key(p) for p in data.get("line_end", [])) if k),
         line_exact=frozenset(k for k in (line_key(p) for p in data.get("line_exact", [])) if k),
+        comments_start=frozenset(k for k in (line_key(p) for p in data.get("comments_start", [])) if k),
         max_line_words=int(data.get("max_line_words", 25)),
         max_block_line_words=int(data.get("max_block_line_words", 16)),
     )
@@ -112,9 +114,27 @@ def _starts_with(key: str, phrases: tuple[tuple[str, bool], ...]) -> bool:
 
 def _only_tools(line: str, rules: Boilerplate) -> bool:
     """A line made only of page-tool / share labels («طباعة | أرسل لصديق | حجم الخط»)."""
-    parts = [" ".join(w for w in line_key(p).split() if not w.isdigit()) for p in _TOOL_SEPARATORS.split(line)]
+    parts = [_without_counts(line_key(p)) for p in _TOOL_SEPARATORS.split(line)]
     parts = [p for p in parts if p]
     return bool(parts) and all(p in rules.line_exact for p in parts)
+
+
+def _without_counts(key: str) -> str:
+    """A line key with its bare numbers dropped («التعليقات 3» → «التعليقات»)."""
+    return " ".join(w for w in key.split() if not w.isdigit())
+
+
+def _comments_start(lines: list[str], rules: Boilerplate) -> int | None:
+    """Index of a readers' comment heading after most of the text and followed by no article-length line, or None."""
+    total = sum(len(line) for line in lines)
+    before = 0
+    for i, line in enumerate(lines):
+        if i and _without_counts(line_key(line)) in rules.comments_start and before > total / 2:
+            if all(len(rest.split()) <= rules.max_line_words for rest in lines[i + 1:]):
+                return i
+            return None
+        before += len(line)
+    return None
 
 
 def _site_and_date(line: str, site_keys: set[str]) -> bool:
@@ -167,7 +187,14 @@ def clean_lines(
     kept: list[str] = []
     removed: list[str] = []
     in_block = False
-    for raw in text.splitlines():
+    lines = [raw for raw in text.splitlines() if raw.strip()]
+    tail = _comments_start([raw.strip() for raw in lines], rules)
+    if tail is not None:
+        removed_tail = [raw.strip() for raw in lines[tail:]]
+        lines = lines[:tail]
+    else:
+        removed_tail = []
+    for raw in lines:
         line = raw.strip()
         if not line:
             continue
@@ -199,7 +226,7 @@ def clean_lines(
             removed.append(line)
         else:
             kept.append(line)
-    return kept, removed
+    return kept, removed + removed_tail
 
 
 def unwrap_layout_tables(tree: Any) -> int:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from prose import ARTICLES, FOREIGN  # noqa: E402
+from prose import ARTICLES, COMMENTS, FOREIGN  # noqa: E402
 
 WEEKDAYS = ["الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"]
 MONTHS = {
@@ -99,6 +99,16 @@ def wasat(page: Page) -> str:
     house = page.bp("انضم إلى أكثر من خمسين ألف قارئ يتابعون الوسط يومياً")
     related_title = related(page, 1)[0]
     most = related(page, 2, start=2)
+    comments = COMMENTS.get(a["slug"], [])
+    if comments:
+        heading = page.bp(f"التعليقات ({len(comments)})")
+        listing = "".join(
+            f'<div class="c-item"><b>{page.bp(who)}</b> <span>{page.bp(when_)}</span><p>{page.bp(text)}</p></div>'
+            for who, when_, text in comments
+        )
+    else:
+        heading, listing = page.bp("التعليقات"), f'<p class="c-none">{page.bp("لا توجد تعليقات بعد.")}</p>'
+
     return f"""<!DOCTYPE html>
 <html lang="ar" dir="rtl"><head><meta charset="UTF-8">
 <title>{E(a['title'])} &#8211; الوسط</title>
@@ -123,7 +133,7 @@ def wasat(page: Page) -> str:
 <ul><li><a href="#fb">{page.bp('فيسبوك')}</a></li><li><a href="#tw">{page.bp('تويتر')}</a></li><li><a href="#wa">{page.bp('واتساب')}</a></li></ul></div></div>
 </div>
 <footer class="entry-footer"><span class="tags-links">{page.bp('الوسوم:')} {'، '.join(f'<a href="/tag/{i}" rel="tag">{page.bp(t)}</a>' for i, t in enumerate(a['tags']))}</span></footer>
-<div class="c-box"><h3 class="c-title">{page.bp('التعليقات')}</h3><p class="c-none">{page.bp('لا توجد تعليقات بعد.')}</p>
+<div class="c-box"><h3 class="c-title">{heading}</h3>{listing}
 <div class="c-respond"><h3>{page.bp('أضف تعليقاً')}</h3>
 <p class="c-notes">{page.bp('لن يتم نشر عنوان بريدك الإلكتروني. الحقول الإلزامية مشار إليها بـ *')}</p>
 <form action="/wp-comments-post.php" method="post"><p><label for="c">{page.bp('التعليق')}</label><textarea id="c" name="comment"></textarea></p>
@@ -189,6 +199,13 @@ def sham(page: Page) -> str:
         f'<figcaption>{page.bp(f"صورة من موقع الحدث (صورة: {agency})")}</figcaption></figure>'
     )
     most = related(page, 2, start=1)
+    comments = COMMENTS.get(a["slug"], [])
+    talk = ""
+    if comments:  # a readers' comment block inside the article container, with neutral class names
+        talk = f'<div class="k1"><h4>{page.bp(f"تعليقات القراء ({len(comments)})")}</h4>' + "".join(
+            f'<div class="k2"><span>{page.bp(who)}</span> <small>{page.bp(when_)}</small><p>{page.bp(text)}</p></div>'
+            for who, when_, text in comments
+        ) + f'<p>{page.bp("أضف تعليقك")}</p></div>'
     return f"""<!DOCTYPE html>
 <html lang="ar-SY" dir="rtl"><head><meta charset="utf-8">
 <title>{E(a['title'])} | بوابة الشام</title>
@@ -208,7 +225,7 @@ def sham(page: Page) -> str:
 {page.body({1: figure})}
 <p>{page.bp('📢 تابعونا على تلغرام لمتابعة آخر الأخبار لحظة بلحظة')}</p>
 <p>{page.bp('بوابة الشام منصة إخبارية مستقلة تغطي الشأن السوري منذ عام 2012')}</p>
-</div></div>
+{talk}</div></div>
 <div class="side"><h3>{page.bp('الأكثر قراءة')}</h3>{''.join(f'<p><a href="/p/{i}">{page.bp(t)}</a></p>' for i, t in enumerate(most))}</div></div>
 <div class="ft">{page.bp('© 2026 بوابة الشام. جميع الحقوق محفوظة.')}</div>
 </body></html>"""
