@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -237,7 +238,7 @@ def build_article(
     return doc, None
 
 
-def _main_texts(pages: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Sighting]]:
+def _main_texts(pages: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], list[Sighting]]:
     """trafilatura's result (or the exception) per page id, and the short lines each page shows."""
     docs: dict[str, Any] = {}
     sightings: list[Sighting] = []
@@ -259,11 +260,11 @@ def extract_stage(settings: Settings, ctx: RunContext, pages_ref: str) -> str:
     counts: Counter[str] = Counter()
     rejects: list[dict[str, Any]] = []
     articles: list[dict[str, Any]] = []
-    pages = list(staging.read_jsonl(pages_ref))
-    docs, sightings = _main_texts(pages)
+    # Two passes over the staged batch, so only the extracted texts (not every page's HTML) are held at once.
+    docs, sightings = _main_texts(staging.read_jsonl(pages_ref))
     learner = HostBoilerplate(Store.from_settings(settings), LearnRules.from_tunables(settings.tunables))
     learned = learner.observe(sightings, ctx.logical_date)
-    for page in pages:
+    for page in staging.read_jsonl(pages_ref):
         try:
             doc, reject = build_article(page, ctx, settings, doc=docs.get(page["id"]), learned=learned.get(page_host(page), frozenset()))
         except Exception as exc:  # noqa: BLE001 - one broken page never stops the run
