@@ -174,3 +174,12 @@ def test_readers_comments_after_the_article_removed() -> None:
 def test_comment_heading_before_most_of_the_text_takes_nothing_with_it() -> None:
     kept, removed = clean_lines("\n".join([PARAS[0], "التعليقات", PARAS[1], PARAS[2]]), "", load_boilerplate())
     assert kept == PARAS and removed == ["التعليقات"]
+
+
+def test_related_block_stops_at_a_subheading_of_the_article() -> None:
+    inner = (
+        f"<p>{PARAS[0]}</p><div class=\"r\"><p>اقرأ أيضاً:</p><p><a href=\"/x\">البرلمان يناقش الموازنة</a></p></div>"
+        f"<h2>مهمة محددة بالتدريب</h2><p>{PARAS[1]}</p><p>{PARAS[2]}</p>"
+    )
+    article = extract_article(page(inner), "http://outlet.example/a", reference=datetime(2026, 11, 21, tzinfo=UTC))
+    assert article.text.splitlines() == [PARAS[0], "مهمة محددة بالتدريب", PARAS[1], PARAS[2]]

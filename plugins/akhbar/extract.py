@@ -178,8 +178,22 @@ def recover_headings(tree: Any, text: str) -> str:
     return "\n".join(out)
 
 
+def heading_keys(tree: Any) -> frozenset[str]:
+    """Keys of the page's subheadings that are not links: a related-articles block never runs through one."""
+    return frozenset(
+        line_key(h.text_content())
+        for h in tree.xpath("//h2|//h3|//h4|//h5|//h6")
+        if not h.xpath(".//a|ancestor::a") and h.text_content().strip()
+    )
+
+
 def clean_lines(
-    text: str, title: str, rules: Boilerplate, learned: frozenset[str] = frozenset(), sitenames: tuple[str, ...] = ()
+    text: str,
+    title: str,
+    rules: Boilerplate,
+    learned: frozenset[str] = frozenset(),
+    sitenames: tuple[str, ...] = (),
+    headings: frozenset[str] = frozenset(),
 ) -> tuple[list[str], list[str]]:
     """Split text into lines and drop boilerplate lines and blocks (and lines learned for the host); return (kept, removed)."""
     title_key = line_key(title) if title else ""
@@ -202,7 +216,7 @@ def clean_lines(
         words = len(key.split())
         if in_block:
             short = words <= rules.max_block_line_words and not _SENTENCE_END.search(line)
-            if _LIST_ITEM.match(line) or short:
+            if (_LIST_ITEM.match(line) or short) and key not in headings:
                 removed.append(line)
                 continue
             in_block = False
@@ -321,7 +335,7 @@ def extract_article(
         log.warning("page metadata unreadable on %s; keeping trafilatura's", url, exc_info=True)
         meta = Metadata(title=(doc.title or "").strip(), sitename=(doc.sitename or "").strip(), published=_valid_date(doc.date, reference))
     text = recover_headings(tree, doc.text or "")
-    kept, removed = clean_lines(text, meta.title or (doc.title or ""), rules, learned, tuple(meta.sitenames))
+    kept, removed = clean_lines(text, meta.title or (doc.title or ""), rules, learned, tuple(meta.sitenames), heading_keys(tree))
     if not kept:
         raise ExtractError("only boilerplate left after cleaning")
     if sum(len(line) for line in kept) < min_chars:
