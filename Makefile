@@ -14,6 +14,9 @@ test:  ## the whole suite against a local Elasticsearch (started and stopped her
 run:  ## local Elasticsearch + airflow standalone with akhbar_ingest unpaused
 	@bash scripts/run.sh
 
+bench: install  ## extraction quality on the golden set: the project against plain trafilatura
+	@source scripts/env.sh && python bench/extraction_quality.py
+
 es-start: install
 	@source scripts/env.sh && akhbar es start
 

@@ -85,3 +85,101 @@ def test_related_block_ends_at_next_paragraph() -> None:
     text = "\n".join(["مواضيع ذات صلة", "- عنوان خبر قديم", "عنوان آخر قصير", PARAS[1]])
     kept, removed = clean_lines(text, "", load_boilerplate())
     assert kept == [PARAS[1]] and len(removed) == 3
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "التعليقات", "أضف تعليقاً", "اضف تعليق", "أضف تعليقـك", "لن يتم نشر عنوان بريدك الإلكتروني", "الحقول الإلزامية مشار إليها بـ *",
+        "اقرأ أيضاً", "اقرأ أيضا :", "اقرأ/ي أيضًا:", "إقرأ أيضاً", "مواضيع ذات صلة", "شاهد أيضاً", "المصدر: وكالة الأنباء العراقية",
+        "المصدر : رويترز", "يمكنك قراءة الخبر ايضا من المصدر من هنا", "عن مصدر الخبر", "آخر تحديث: 18/11/2026",
+        "شارك هذا الخبر", "تابعونا على فيسبوك", "📢 تابعونا على تلغرام لمتابعة آخر الأخبار لحظة بلحظة",
+        "👈 تابعونا على تويتر", "جنود أتراك قرب الحدود (أ ف ب)", "آليات عسكرية على طريق حلب (رويترز)",
+        "📩 اشترك في نشرتنا اليومية", "احصل على أهم الأخبار في بريدك كل صباح",
+        "بقلم: ريم الخطيب", "طباعة | أرسل لصديق | حجم الخط", "فيسبوك", "المقال التالي", "كتب: محمد عبد الحميد الأربعاء، ١٨ نوفمبر ٢٠٢٦ - ٠٧:٣٠ م", "الثلاثاء، 17 تشرين الثاني 2026 - 08:15",
+    ],
+)
+def test_issue_boilerplate_lines_removed(line: str) -> None:
+    kept, removed = clean_lines(f"{PARAS[0]}\n{line}\n{PARAS[1]}", "", load_boilerplate())
+    assert kept == [PARAS[0], PARAS[1]] and removed == [line]
+
+
+def test_dateline_with_agency_is_kept() -> None:
+    line = "بغداد (رويترز) - قال مسؤول إن الاجتماع تأجل إلى الأسبوع المقبل."
+    kept, _ = clean_lines(line, "", load_boilerplate())
+    assert kept == [line]
+
+
+def test_learned_lines_removed_whole_never_inside_paragraphs() -> None:
+    from akhbar.extract import line_key
+
+    widget = "انضم إلى أكثر من خمسين ألف قارئ يتابعون الوسط يومياً"
+    paragraph = f"{PARAS[1]} {widget}"
+    kept, removed = clean_lines(f"{paragraph}\n{widget}", "", load_boilerplate(), frozenset({line_key(widget)}))
+    assert kept == [paragraph] and removed == [widget]
+
+
+def test_site_name_line_removed() -> None:
+    kept, removed = clean_lines(f"الخليج اليوم\n{PARAS[0]}\nالخليج اليوم السبت 21 تشرين الثاني 2026", "", load_boilerplate(), sitenames=("الخليج اليوم",))
+    assert kept == [PARAS[0]] and removed == ["الخليج اليوم", "الخليج اليوم السبت 21 تشرين الثاني 2026"]
+
+
+def test_dropped_subheading_recovered_between_paragraphs() -> None:
+    from trafilatura.utils import load_html
+
+    from akhbar.extract import recover_headings
+
+    tree = load_html(f"<html><body><div><p>{PARAS[0]}</p><h2>مهمة محددة</h2><p>{PARAS[1]}</p><h3>عنوان معزول</h3></div></body></html>")
+    assert recover_headings(tree, f"{PARAS[0]}\n{PARAS[1]}").splitlines() == [PARAS[0], "مهمة محددة", PARAS[1]]
+
+
+def test_tool_words_inside_a_sentence_are_kept() -> None:
+    line = "طباعة الكتب المدرسية تتأخر هذا العام بسبب نقص الورق"
+    kept, _ = clean_lines(line, "", load_boilerplate())
+    assert kept == [line]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["التعليقات الرسمية على القرار جاءت متأخرة", "اشترك في الهجوم عشرات المسلحين من التنظيم", "انضم اللاعب إلى النادي الأهلي قادماً من الزمالك", "شاهد عيان قال إن الانفجار وقع قرب السوق", "المصدر الأمني قال إن التحقيق مستمر", "تابع الوزير جولته في المحافظة"],
+)
+def test_content_lines_that_start_like_boilerplate_are_kept(line: str) -> None:
+    kept, removed = clean_lines(f"{line}\n{PARAS[0]}", "", load_boilerplate())
+    assert kept == [line, PARAS[0]] and removed == []
+
+
+def test_cli_extract_shows_clean_text_and_metadata() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from akhbar.cli import main
+    from conftest import GOLDEN
+
+    result = CliRunner().invoke(main, ["extract", str(GOLDEN / "pages" / "rafidain-1.html"), "--reference", "2026-11-21T12:00:00+00:00", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["encoding"] == "windows-1256" and data["language"]["detected"] == "ar"
+    assert data["title"] == "الجيش العراقي يطلق عملية لتفتيش صحراء الحضر غربي نينوى"
+    assert data["published"] == "2026-11-17T08:15:00" and data["authors"] == ["علي حسين الجبوري"]
+    assert "المصدر: وكالة الأنباء العراقية" in data["removed_lines"]
+
+
+def test_readers_comments_after_the_article_removed() -> None:
+    comments = ["تعليقات القراء (2)", "أبو محمد منذ ساعتين", "الأسعار صارت خيالية والناس ما عادت تقدر تشتري شيء.", "الله يعين الناس على هالغلاء", "الاسم", "إرسال"]
+    kept, removed = clean_lines("\n".join([*PARAS, *comments]), "", load_boilerplate())
+    assert kept == PARAS and removed == comments
+
+
+def test_comment_heading_before_most_of_the_text_takes_nothing_with_it() -> None:
+    kept, removed = clean_lines("\n".join([PARAS[0], "التعليقات", PARAS[1], PARAS[2]]), "", load_boilerplate())
+    assert kept == PARAS and removed == ["التعليقات"]
+
+
+def test_related_block_stops_at_a_subheading_of_the_article() -> None:
+    inner = (
+        f"<p>{PARAS[0]}</p><div class=\"r\"><p>اقرأ أيضاً:</p><p><a href=\"/x\">البرلمان يناقش الموازنة</a></p></div>"
+        f"<h2>مهمة محددة بالتدريب</h2><p>{PARAS[1]}</p><p>{PARAS[2]}</p>"
+    )
+    article = extract_article(page(inner), "http://outlet.example/a", reference=datetime(2026, 11, 21, tzinfo=UTC))
+    assert article.text.splitlines() == [PARAS[0], "مهمة محددة بالتدريب", PARAS[1], PARAS[2]]

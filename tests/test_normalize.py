@@ -19,6 +19,15 @@ from akhbar.normalize import arabic_ratio, normalize, search_form
         ("٥٦٠ جنديًا", "560 جنديا"),
         ("۱۲۳", "123"),
         ("قال، «نعم»؛ لماذا؟", 'قال, "نعم"; لماذا?'),
+        ("ﻣﻮﺻﻞ", "موصل"),  # presentation forms, by NFKC
+        ("\u200fالموصل\u200e", "الموصل"),  # bidi marks
+        ("ڤيتنام", "فيتنام"),
+        ("٢٠٪ و٣٫٥", "20% و3.5"),
+        ("﴿الآية﴾", "(الايه)"),
+        ("إِنَّ الأُمَّةَ", "ان الامه"),
+        ("ٱلرحمن", "الرحمن"),
+        ("مؤتمر", "موتمر"),
+        ("رئيس", "رييس"),
     ],
 )
 def test_normalize_unifies_variants(raw: str, expected: str) -> None:

@@ -259,6 +259,59 @@ def search(query: str, size: int, as_json: bool) -> None:
         _print_hits(hits)
 
 
+@main.command("boilerplate", help="List the lines learned as an outlet's boilerplate (seen on enough of its pages), by host.")
+@click.argument("host")
+@click.option("--json", "as_json", is_flag=True, help="Print the learned lines as JSON.")
+def boilerplate(host: str, as_json: bool) -> None:
+    from elasticsearch import ConnectionError as ESConnectionError
+
+    from akhbar.index import Store
+    from akhbar.learned import HostBoilerplate, LearnRules
+
+    settings = _settings()
+    try:
+        store = Store.from_settings(settings)
+        store.ensure()
+        lines = HostBoilerplate(store, LearnRules.from_tunables(settings.tunables)).lines(host.lower().removeprefix("www."))
+    except ESConnectionError as exc:
+        _fail(f"Elasticsearch unreachable: {exc}")
+    if as_json:
+        click.echo(json.dumps(lines, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{len(lines)} learned line(s) for {host}")
+    for doc in lines:
+        click.echo(f"{doc['page_count']:>4} pages  {doc['line']}")
+
+
+@main.command("extract", help="Extract one saved HTML page and show its clean text, metadata, language and the lines removed.")
+@click.argument("page", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--url", default="https://example.invalid/page.html", show_default=True, help="The page's URL (resolves relative links).")
+@click.option("--reference", help="ISO date standing in for the run's logical date (dates after it are dropped); default: now.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def extract(page: Path, url: str, reference: str | None, as_json: bool) -> None:
+    import dataclasses
+
+    from akhbar.extract import ExtractError, extract_article
+    from akhbar.fetch import decode_body
+    from akhbar.language import detect
+
+    html, encoding = decode_body(page.read_bytes(), "text/html")
+    when = datetime.fromisoformat(reference) if reference else datetime.now(UTC)
+    try:
+        article = extract_article(html, url, reference=when)
+    except ExtractError as exc:
+        _fail(f"{page}: {exc}")
+    lang = detect(article.text)
+    result = {**dataclasses.asdict(article), "encoding": encoding, "language": {"detected": lang.lang, "probability": lang.prob, "declared": article.declared_language or None}}
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    for key in ("title", "authors", "published", "modified", "sitename", "canonical_url", "image", "categories", "tags", "description", "encoding", "language"):
+        click.echo(f"{key:>13}: {result[key]}")
+    click.echo("\n" + article.text)
+    click.echo("\nremoved:\n" + "\n".join(f"  - {line}" for line in article.removed_lines))
+
+
 @main.command("demo", help="Serve the bundled sample outlets on loopback, run one cycle on them, print what was indexed and a search.")
 @click.option("--query", default="الموصل", show_default=True, help="The sample search.")
 @click.option("--port", default=8765, show_default=True, envvar="AKHBAR_DEMO_PORT", help="Loopback port of the sample server (fixed, so article URLs and ids stay the same between demos).")

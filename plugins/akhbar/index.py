@@ -27,7 +27,7 @@ from akhbar.normalize import search_form
 log = logging.getLogger(__name__)
 
 # An index kind is config/index/KIND.json plus an entry here.
-KINDS = ("articles", "rejects", "alerts", "deadletters")
+KINDS = ("articles", "rejects", "alerts", "deadletters", "boilerplate")
 DEAD_LETTERS = "deadletters"
 INDEX_DIR = CONFIG_DIR / "index"
 MAX_CHUNK_DOCS = 500
@@ -383,6 +383,28 @@ class Store:
             resp = self.es.search(index=self.alias("articles"), query={"ids": {"values": chunk}}, size=len(chunk), source=["feed_published"])
             out.update({h["_id"]: h["_source"].get("feed_published") for h in resp["hits"]["hits"]})
         return out
+
+    def get_many(self, kind: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Sources of those ids stored in an index kind, by id."""
+        return {doc_id: source for doc_id, (_index, source) in self.locate(kind, ids).items()}
+
+    def delete_where(self, kind: str, query: dict[str, Any], batch: int = 1000) -> int:
+        """Delete the documents of a kind matching a query; return how many went.
+
+        Search then bulk-delete by id: _delete_by_query needs the reindex module, which not every
+        cluster (the local integ-test node among them) has.
+        """
+        deleted = 0
+        while True:
+            hits = self.es.search(index=self.alias(kind), query=query, size=batch, source=False, sort=["_doc"])["hits"]["hits"]
+            if not hits:
+                return deleted
+            actions = ({"_op_type": "delete", "_index": h["_index"], "_id": h["_id"]} for h in hits)
+            round_deleted = sum(ok for ok, _item in streaming_bulk(self.es, actions, raise_on_error=False, chunk_size=self.chunk_docs))
+            deleted += round_deleted
+            self.refresh(kind)
+            if len(hits) < batch or not round_deleted:
+                return deleted
 
     def copied_urls(self, canonical_urls: Iterable[str]) -> set[str]:
         """Those canonical URLs already recorded as copies on an indexed article."""

@@ -8,13 +8,15 @@ import unicodedata
 # Harakat, Quranic marks, superscript alef and the like: removed.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u08d3-\u08ff]")
 _TATWEEL = "\u0640"
+# Zero-width and bidirectional controls (RLM, LRM, ALM, ZWNJ, ZWJ, BOM, embeddings, isolates): invisible, removed.
+_INVISIBLE = re.compile("[\u200b-\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
 _CHAR_MAP = str.maketrans(
     {
         "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
         "ى": "ي", "ی": "ي", "ې": "ي",
         "ؤ": "و", "ئ": "ي",
-        "ک": "ك", "ڪ": "ك",
-        "،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",",
+        "ک": "ك", "ڪ": "ك", "ڤ": "ف", "ڨ": "ق",
+        "،": ",", "؛": ";", "؟": "?", "٪": "%", "٫": ".", "٬": ",", "۔": ".", "٭": "*", "؍": "/", "﴿": "(", "﴾": ")",  # ornate parentheses as Arabic text uses them (right one opens)
         "«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "‚": "'",
         "–": "-", "—": "-", "ـ": "",
         **{chr(0x0660 + d): str(d) for d in range(10)},
@@ -31,6 +33,7 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 def normalize(text: str, *, ta_marbuta: bool = True, strip_punct: bool = False) -> str:
     """Return text in canonical Arabic form: NFKC, no diacritics or tatweel, unified letters and digits."""
     text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
     text = text.translate(_CHAR_MAP)
     if ta_marbuta:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,12 +21,14 @@ from upath import UPath
 from akhbar import alerts as alerts_mod
 from akhbar import dedup, staging, stories
 from akhbar.config import Settings, load_feeds
-from akhbar.extract import ExtractError, extract_article, load_boilerplate, valid_date
+from akhbar.dates import localize
+from akhbar.extract import ExtractError, candidate_lines, extract_article, load_boilerplate, trafilatura_doc
 from akhbar.feeds import FeedError, Item, poll_feed
 from akhbar.fetch import Fetcher, FetchError, decode_body
 from akhbar.fields import extract_fields, load_gazetteer
 from akhbar.index import Store
 from akhbar.language import detect, is_kept
+from akhbar.learned import HostBoilerplate, LearnRules, Sighting
 from akhbar.normalize import search_form
 
 log = logging.getLogger(__name__)
@@ -170,13 +173,35 @@ def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path:
     return str(ctx.batch("fetch"))
 
 
-def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def _not_future(value: str | None, reference: datetime) -> str | None:
+    """A feed's date, unless it is after the run's logical date (absurd values are left empty)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    ref = reference if reference.tzinfo else reference.replace(tzinfo=parsed.tzinfo)
+    return value if (parsed if parsed.tzinfo else parsed.replace(tzinfo=ref.tzinfo)) <= ref else None
+
+
+def page_host(page: dict[str, Any]) -> str:
+    """The outlet host a page belongs to, for per-host learning (www. dropped)."""
+    host = (urlsplit(page["canonical_url"]).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def build_article(
+    page: dict[str, Any], ctx: RunContext, settings: Settings, *, doc: Any = None, learned: frozenset[str] = frozenset()
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Turn one fetched page into an article document, or a reject (error or non-Arabic)."""
     lang_cfg = settings.tunables.get("language", {})
     try:
+        if isinstance(doc, Exception):
+            raise doc
         article = extract_article(
             page["html"], page["final_url"], reference=ctx.logical_date, rules=load_boilerplate(),
-            min_chars=int(settings.tunables.get("extract", {}).get("min_chars", 80)),
+            min_chars=int(settings.tunables.get("extract", {}).get("min_chars", 80)), learned=learned, doc=doc,
         )
     except ExtractError as exc:
         return None, _reject(ctx, "extract", "error", str(exc), url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"])
@@ -185,6 +210,7 @@ def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> 
         return None, _reject(
             ctx, "extract", "language", f"language {lang.lang} (p={lang.prob}), declared {article.declared_language or 'none'}",
             url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"], language=lang.lang,
+            language_declared=article.declared_language or None,
         )
     title = article.title or page.get("title", "")
     fields = extract_fields(article.text, title, load_gazetteer())
@@ -208,8 +234,9 @@ def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> 
         "image": article.image or None,
         "categories": article.categories,
         "tags": article.tags,
-        "published": article.published or valid_date(page.get("published"), ctx.logical_date),
-        "feed_published": valid_date(page.get("published"), ctx.logical_date),
+        "published": localize(article.published, page.get("country")) or _not_future(page.get("published"), ctx.logical_date),
+        "modified": localize(article.modified, page.get("country")),
+        "feed_published": _not_future(page.get("published"), ctx.logical_date),
         "first_seen": ctx.logical_date.isoformat(),
         "run_id": ctx.run_id,
         "content_hash": dedup.content_hash(article.text),
@@ -236,14 +263,35 @@ def _dedup_fields(title: str, text: str, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _main_texts(pages: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], list[Sighting]]:
+    """trafilatura's result (or the exception) per page id, and the short lines each page shows."""
+    docs: dict[str, Any] = {}
+    sightings: list[Sighting] = []
+    rules = load_boilerplate()
+    for page in pages:
+        try:
+            doc = trafilatura_doc(page["html"], page["final_url"])
+        except Exception as exc:  # noqa: BLE001 - recorded as this page's reject in build_article
+            docs[page["id"]] = exc if isinstance(exc, ExtractError) else ExtractError(f"{type(exc).__name__}: {exc}")
+            continue
+        doc.body = doc.commentsbody = None  # the trees are not needed any more; keep the batch small
+        docs[page["id"]] = doc
+        sightings.append(Sighting(page_host(page), page["id"], candidate_lines(doc.text or "", rules)))
+    return docs, sightings
+
+
 def extract_stage(settings: Settings, ctx: RunContext, pages_ref: str) -> str:
-    """Extract, clean, identify the language of and annotate every fetched page."""
+    """Extract, clean (fixed rules and the lines learned per host), identify the language of and annotate every fetched page."""
     counts: Counter[str] = Counter()
     rejects: list[dict[str, Any]] = []
     articles: list[dict[str, Any]] = []
+    # Two passes over the staged batch, so only the extracted texts (not every page's HTML) are held at once.
+    docs, sightings = _main_texts(staging.read_jsonl(pages_ref))
+    learner = HostBoilerplate(Store.from_settings(settings), LearnRules.from_tunables(settings.tunables))
+    learned = learner.observe(sightings, ctx.logical_date)
     for page in staging.read_jsonl(pages_ref):
         try:
-            doc, reject = build_article(page, ctx, settings)
+            doc, reject = build_article(page, ctx, settings, doc=docs.get(page["id"]), learned=learned.get(page_host(page), frozenset()))
         except Exception as exc:  # noqa: BLE001 - one broken page never stops the run
             log.exception("unexpected failure on %s", page.get("url"))
             doc, reject = None, _reject(ctx, "extract", "error", f"{type(exc).__name__}: {exc}", url=page.get("canonical_url"), feed=page.get("feed"))
