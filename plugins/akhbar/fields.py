@@ -16,7 +16,7 @@ from typing import Any
 from akhbar.config import CONFIG_DIR, _read_yaml
 from akhbar.normalize import _CHAR_MAP, _DIACRITICS, _TA_MARBUTA, _TATWEEL, normalize
 
-_PROCLITIC = r"(?:(?<=\s)|^)(?:[وفبلك]?(?:ال|لل)?)"
+_PROCLITIC = r"(?:(?<=\s)|^)(?P<pre>[وفبلك]?(?:ال|لل)?)"
 _END = r"(?=\s|$)"
 # Punctuation becomes a space, one for one, except a digit-group or decimal mark between digits.
 _PUNCT_SPACE = re.compile(r"[^\w\s.,]|(?<!\d)[.,]|[.,](?!\d)|_", re.UNICODE)
@@ -54,8 +54,8 @@ class Quantities:
     approximate: tuple[tuple[str, ...], ...]
     vague: dict[str, int]
     year_words: frozenset[str]
-    dual_categories: frozenset[str]
     units: dict[tuple[str, ...], str]
+    dual_units: dict[tuple[str, ...], str]
     max_unit_len: int
 
 
@@ -79,6 +79,7 @@ class Mention:
     start: int
     end: int
     value: Any
+    pre: str = ""
 
 
 @dataclass
@@ -112,12 +113,16 @@ def _form(name: str) -> str:
     return r"\s+".join(re.escape(part) for part in norm.split())
 
 
-def _names_pattern(names: list[str], exact: bool = False) -> re.Pattern[str]:
-    """A pattern for any of names as whole words, proclitics and article allowed in front (not when exact)."""
+def _names_pattern(names: list[str], exact: bool = False, inflected: bool = False) -> re.Pattern[str]:
+    """A pattern for any of names as whole words, proclitics and article allowed in front (not when exact).
+
+    inflected allows the case and number endings of nisba adjectives (امريكيا, فرنسيين).
+    """
     alts = "|".join(sorted({_form(n) for n in names if n.strip()}, key=len, reverse=True))
+    tail = r"(?:ا|ين|ون|يين)?" if inflected else ""
     if exact:
-        return re.compile(r"(?:(?<=\s)|^)(?:(?:في|الى|من|جمهوريه)\s+|[بل])(?:" + alts + ")" + _END)
-    return re.compile(_PROCLITIC + "(?:" + alts + ")" + _END)
+        return re.compile(r"(?:(?<=\s)|^)(?:(?:في|الي|من|جمهوريه)\s+|[بل])(?:" + alts + ")" + tail + _END)
+    return re.compile(_PROCLITIC + "(?:" + alts + ")" + tail + _END)
 
 
 def _phrase_pattern(phrases: list[str]) -> re.Pattern[str]:
@@ -131,9 +136,11 @@ def _load_quantities(path: Path) -> Quantities:
     data = _read_yaml(path)
     key = lambda w: normalize(str(w), strip_punct=True)  # noqa: E731
     units: dict[tuple[str, ...], str] = {}
-    for table in ("units", "dual_units"):
+    dual_units: dict[tuple[str, ...], str] = {}
+    for table, target in (("units", units), ("dual_units", dual_units)):
         for category, words in data[table].items():
             for word in words:
+                target[tuple(key(word).split())] = category
                 units[tuple(key(word).split())] = category
     return Quantities(
         numbers={key(k): int(v) for k, v in data["numbers"].items()},
@@ -144,8 +151,8 @@ def _load_quantities(path: Path) -> Quantities:
         approximate=tuple(sorted({tuple(key(p).split()) for p in data["approximate"]}, key=len, reverse=True)),
         vague={key(k): int(v) for k, v in data["vague"].items()},
         year_words=frozenset(key(w) for w in data["year_words"]),
-        dual_categories=frozenset(data["dual_units"]),
         units=units,
+        dual_units=dual_units,
         max_unit_len=max(len(u) for u in units),
     )
 
@@ -160,8 +167,9 @@ def load_gazetteer(path: Path = CONFIG_DIR / "gazetteer.yaml", quantities: Path 
         place = Place(entry["name"], entry["type"], entry["cc"], float(lat), float(lon))
         places.append((_names_pattern([entry["name"], *entry.get("variants", [])], bool(entry.get("exact"))), place))
         if entry["type"] == "country":
-            actors.append((_names_pattern([entry["name"], *entry.get("variants", []), *entry.get("actor", [])], bool(entry.get("exact"))), entry["name"]))
+            actors.append((_names_pattern([entry["name"], *entry.get("variants", []), *entry.get("actor", [])], bool(entry.get("exact")), inflected=True), entry["name"]))
     orgs = [(_names_pattern([e["name"], *e.get("variants", [])]), e["name"]) for e in data.get("organisations", [])]
+    actors += [(pattern, name) for (pattern, name), e in zip(orgs, data.get("organisations", []), strict=True) if e.get("actor")]
     people = [(_names_pattern([e["name"], *e.get("variants", [])]), e["name"]) for e in data.get("people", [])]
     return Gazetteer(
         places=tuple(places),
@@ -185,13 +193,13 @@ def _longest_first(mentions: list[Mention]) -> list[Mention]:
 
 def find_places(text: Text, gaz: Gazetteer) -> list[Mention]:
     """Place mentions (value: Place), longest match winning where names overlap."""
-    found = [Mention(m.start(), m.end(), place) for pattern, place in gaz.places for m in pattern.finditer(text.flat)]
+    found = [Mention(m.start(), m.end(), place, m.groupdict().get("pre") or "") for pattern, place in gaz.places for m in pattern.finditer(text.flat)]
     return _longest_first(found)
 
 
 def find_actors(text: Text, gaz: Gazetteer) -> list[Mention]:
     """Mentions of a state as an actor (name, nisba adjective, capital); value: the state's canonical name."""
-    found = [Mention(m.start(), m.end(), name) for pattern, name in gaz.actors for m in pattern.finditer(text.flat)]
+    found = [Mention(m.start(), m.end(), name, m.groupdict().get("pre") or "") for pattern, name in gaz.actors for m in pattern.finditer(text.flat)]
     return _longest_first(found)
 
 
@@ -252,8 +260,9 @@ def _bare(token: str) -> str:
     return token
 
 
-def _unit_at(words: list[str], i: int, q: Quantities) -> tuple[int, str] | None:
-    """The longest unit phrase starting at word i: (length in words, category)."""
+def _unit_at(words: list[str], i: int, q: Quantities, duals: bool = False) -> tuple[int, str] | None:
+    """The longest unit phrase starting at word i: (length in words, category); only dual forms if duals."""
+    table = q.dual_units if duals else q.units
     for n in range(min(q.max_unit_len, len(words) - i), 0, -1):
         phrase = words[i:i + n]
         variants = [tuple(phrase)]
@@ -264,14 +273,14 @@ def _unit_at(words: list[str], i: int, q: Quantities) -> tuple[int, str] | None:
             if last.endswith(suffix) and len(last) - len(suffix) >= 3:
                 variants.append(tuple(head[:-1] + [last[: -len(suffix)]]))
         for variant in variants:
-            if variant in q.units:
-                return n, q.units[variant]
+            if variant in table:
+                return n, table[variant]
     return None
 
 
 def _number_word(word: str, q: Quantities) -> bool:
-    """True when a word can be part of a spelled or written number."""
-    if word.startswith("و") and len(word) > 1 and _number_word(word[1:], q):
+    """True when a word can be part of a spelled or written number (و, ب or ل allowed in front)."""
+    if word[:1] in "وبل" and len(word) > 1 and _number_word(word[1:], q):
         return True
     return bool(_DIGITS.match(word)) or word in q.numbers or word in q.multipliers or word in q.duals or word in q.teen
 
@@ -287,7 +296,7 @@ def parse_number(words: list[str], q: Quantities) -> int | None:
     """The value of a run of number words and digits ("ثلاثة آلاف وخمسمئة", "3 آلاف و500", "560")."""
     total, current, seen = 0.0, 0.0, False
     for raw in words:
-        word = raw[1:] if raw.startswith("و") and len(raw) > 1 and _number_word(raw[1:], q) else raw
+        word = raw[1:] if raw[:1] in "وبل" and len(raw) > 1 and _number_word(raw[1:], q) else raw
         if _DIGITS.match(word):
             if current and not seen:
                 total, current = 0.0, 0.0  # "بين 200 و300": a new number, not a sum
@@ -356,7 +365,7 @@ def find_quantities(text: Text, gaz: Gazetteer) -> list[dict[str, Any]]:
             value = parse_number(run, q)
         elif j >= 0 and words[j] in q.vague and j == i - 1 and words[i].startswith("ال"):
             start, approximate = j, True
-        elif category in q.dual_categories and any(words[i].endswith(s) for s in ("تين", "تان", "تي", "يين")) and words[i] not in ("سفن",):
+        elif _unit_at(words, i, q, duals=True):
             value, start = 2, i
         if value is None and not approximate:
             continue
