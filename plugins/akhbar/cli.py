@@ -30,11 +30,18 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _configure_logging(verbose: bool) -> None:
+    """Log to stderr only (stdout carries --json output), also after Airflow's SDK installed its handlers."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+
+
 @click.group(help="Akhbar: Arabic news from RSS/Atom feeds to clean, searchable articles in Elasticsearch.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each stage's progress to stderr.")
-def main(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    ctx.obj = {"verbose": verbose}
+    _configure_logging(verbose)
 
 
 @main.group(help="Manage the local single-node Elasticsearch (ignored when AKHBAR_ES_URL is set).")
@@ -80,8 +87,9 @@ def es_reset() -> None:
 
 def _cycle(feeds: Path | None, run_id: str | None) -> dict[str, int]:
     """Run one ingestion cycle with run id and logical date taken at the command's edge."""
-    from akhbar import pipeline
+    from akhbar import notify, pipeline  # noqa: F401 - notify loads Airflow's SDK, which installs log handlers
 
+    _configure_logging(bool((click.get_current_context().find_root().obj or {}).get("verbose")))
     settings = _settings()
     now = datetime.now(UTC).replace(microsecond=0)
     ctx = pipeline.make_context(settings, run_id or f"cli__{now:%Y%m%dT%H%M%SZ}", now)
