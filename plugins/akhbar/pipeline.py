@@ -348,11 +348,13 @@ def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     rules = alerts_mod.load_rules()
     config = load_alert_config()
     counts: Counter[str] = Counter()
-    candidates = []
+    candidates, followers = [], []
     for article in staging.read_jsonl(articles_ref):
         dep = alerts_mod.Deployment(**{"is_deployment": False, **article.get("deployment", {})})
         if alerts_mod.should_alert(dep, rules):
             candidates.append(article)
+        elif article.get("story_id"):
+            followers.append(article)  # joins its story's alert, if the story has one, without raising one
     candidates.sort(key=dedup.canonical_order)
     touched: dict[str, dict[str, Any]] = {}
     created: set[str] = set()
@@ -387,6 +389,20 @@ def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
         if story and story not in alert.setdefault("story_ids", []):
             alert["story_ids"] = sorted({*alert["story_ids"], story})
             alert["_dirty"] = True
+        if article["url"] not in {s["url"] for s in alert.get("sources", [])}:
+            alert["sources"] = sorted([*alert.get("sources", []), _source(article, ctx)], key=lambda s: (s.get("published") or "", s["url"]))
+            alert["source_count"] = len(alert["sources"])
+            alert["_dirty"] = True
+    for article in sorted(followers, key=dedup.canonical_order):
+        story = article["story_id"]
+        key = next((k for k, a in touched.items() if story in a.get("story_ids", [])), None)
+        if key is None:
+            hits = store.find("alerts", {"term": {"story_ids": story}}, size=1)
+            if not hits:
+                continue
+            key = hits[0][0]
+            touched[key] = {**hits[0][1], "_dirty": False}
+        alert = touched[key]
         if article["url"] not in {s["url"] for s in alert.get("sources", [])}:
             alert["sources"] = sorted([*alert.get("sources", []), _source(article, ctx)], key=lambda s: (s.get("published") or "", s["url"]))
             alert["source_count"] = len(alert["sources"])
