@@ -6,6 +6,7 @@ Matching runs on a "flat" view of the text whose characters line up one to one w
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -57,16 +58,17 @@ class Quantities:
     units: dict[tuple[str, ...], str]
     dual_units: dict[tuple[str, ...], str]
     max_unit_len: int
+    heads: frozenset[str]
 
 
 @dataclass(frozen=True)
 class Gazetteer:
     """Compiled gazetteer and quantity patterns."""
 
-    places: tuple[tuple[re.Pattern[str], Place], ...]
-    actors: tuple[tuple[re.Pattern[str], str], ...]
-    organisations: tuple[tuple[re.Pattern[str], str], ...]
-    people: tuple[tuple[re.Pattern[str], str], ...]
+    places: tuple[Lexicon, ...]
+    actors: tuple[Lexicon, ...]
+    organisations: Lexicon
+    people: Lexicon
     roles: re.Pattern[str]
     ranks: re.Pattern[str]
     quantities: Quantities
@@ -106,23 +108,42 @@ class Text:
 
 
 def _form(name: str) -> str:
-    """A name as a regex fragment: normalised, spaces flexible, the article optional."""
+    """A name in matching form: normalised, single spaces, the article dropped (the pattern allows it)."""
     norm = normalize(name, strip_punct=True)
     if norm.startswith("ال") and len(norm) > 4:
         norm = norm[2:]
-    return r"\s+".join(re.escape(part) for part in norm.split())
+    return norm
 
 
-def _names_pattern(names: list[str], exact: bool = False, inflected: bool = False) -> re.Pattern[str]:
-    """A pattern for any of names as whole words, proclitics and article allowed in front (not when exact).
+@dataclass(frozen=True)
+class Lexicon:
+    """Many names compiled into one pattern; a match's value is looked up by the matched form."""
 
-    inflected allows the case and number endings of nisba adjectives (امريكيا, فرنسيين).
-    """
-    alts = "|".join(sorted({_form(n) for n in names if n.strip()}, key=len, reverse=True))
+    pattern: re.Pattern[str]
+    values: dict[str, Any]
+
+    def find(self, flat: str) -> list[Mention]:
+        """Mentions in a flat text, leftmost-longest."""
+        return [Mention(m.start(), m.end(), self.values[" ".join(m.group("name").split())], m.group("pre") or "") for m in self.pattern.finditer(flat)]
+
+
+def _lexicon(entries: list[tuple[list[str], Any]], exact: bool = False, inflected: bool = False) -> Lexicon:
+    """One pattern for every name of every entry, whole words, proclitics and article allowed in front
+    (only a preposition when exact); inflected allows nisba endings (امريكيا, فرنسيين)."""
+    values: dict[str, Any] = {}
+    for names, value in entries:
+        for name in names:
+            if name and name.strip():
+                values.setdefault(_form(name), value)
+    if not values:
+        return Lexicon(re.compile(r"(?!x)x(?P<pre>)(?P<name>)"), {})
+    alts = "|".join(r"\s+".join(map(re.escape, form.split())) for form in sorted(values, key=len, reverse=True))
     tail = r"(?:ا|ين|ون|يين)?" if inflected else ""
     if exact:
-        return re.compile(r"(?:(?<=\s)|^)(?:(?:في|الي|من|جمهوريه)\s+|[بل])(?:" + alts + ")" + tail + _END)
-    return re.compile(_PROCLITIC + "(?:" + alts + ")" + tail + _END)
+        head = r"(?:(?<=\s)|^)(?P<pre>(?:(?:في|الي|من|جمهوريه)\s+|[بل]))"
+    else:
+        head = _PROCLITIC
+    return Lexicon(re.compile(head + "(?P<name>" + alts + ")" + tail + _END), values)
 
 
 def _phrase_pattern(phrases: list[str]) -> re.Pattern[str]:
@@ -154,6 +175,7 @@ def _load_quantities(path: Path) -> Quantities:
         units=units,
         dual_units=dual_units,
         max_unit_len=max(len(u) for u in units),
+        heads=frozenset(u[0] for u in units),
     )
 
 
@@ -161,21 +183,22 @@ def _load_quantities(path: Path) -> Quantities:
 def load_gazetteer(path: Path = CONFIG_DIR / "gazetteer.yaml", quantities: Path = CONFIG_DIR / "quantities.yaml") -> Gazetteer:
     """Compile the gazetteer and quantity vocabulary once per process."""
     data = _read_yaml(path)
-    places, actors = [], []
+    places: dict[bool, list[tuple[list[str], Place]]] = {False: [], True: []}
+    actors: dict[bool, list[tuple[list[str], str]]] = {False: [], True: []}
     for entry in data.get("places", []):
         lat, lon = entry["loc"]
         place = Place(entry["name"], entry["type"], entry["cc"], float(lat), float(lon))
-        places.append((_names_pattern([entry["name"], *entry.get("variants", [])], bool(entry.get("exact"))), place))
+        exact = bool(entry.get("exact"))
+        places[exact].append(([entry["name"], *entry.get("variants", [])], place))
         if entry["type"] == "country":
-            actors.append((_names_pattern([entry["name"], *entry.get("variants", []), *entry.get("actor", [])], bool(entry.get("exact")), inflected=True), entry["name"]))
-    orgs = [(_names_pattern([e["name"], *e.get("variants", [])]), e["name"]) for e in data.get("organisations", [])]
-    actors += [(pattern, name) for (pattern, name), e in zip(orgs, data.get("organisations", []), strict=True) if e.get("actor")]
-    people = [(_names_pattern([e["name"], *e.get("variants", [])]), e["name"]) for e in data.get("people", [])]
+            actors[exact].append(([entry["name"], *entry.get("variants", []), *entry.get("actor", [])], entry["name"]))
+    organisations = data.get("organisations", [])
+    actors[False] += [([e["name"], *e.get("variants", [])], e["name"]) for e in organisations if e.get("actor")]
     return Gazetteer(
-        places=tuple(places),
-        actors=tuple(actors),
-        organisations=tuple(orgs),
-        people=tuple(people),
+        places=(_lexicon(places[False]), _lexicon(places[True], exact=True)),
+        actors=(_lexicon(actors[False], inflected=True), _lexicon(actors[True], exact=True, inflected=True)),
+        organisations=_lexicon([([e["name"], *e.get("variants", [])], e["name"]) for e in organisations]),
+        people=_lexicon([([e["name"], *e.get("variants", [])], e["name"]) for e in data.get("people", [])]),
         roles=_phrase_pattern(data.get("roles", [])),
         ranks=_phrase_pattern(data.get("ranks", [])),
         quantities=_load_quantities(quantities),
@@ -193,13 +216,13 @@ def _longest_first(mentions: list[Mention]) -> list[Mention]:
 
 def find_places(text: Text, gaz: Gazetteer) -> list[Mention]:
     """Place mentions (value: Place), longest match winning where names overlap."""
-    found = [Mention(m.start(), m.end(), place, m.groupdict().get("pre") or "") for pattern, place in gaz.places for m in pattern.finditer(text.flat)]
+    found = [m for lexicon in gaz.places for m in lexicon.find(text.flat)]
     return _longest_first(found)
 
 
 def find_actors(text: Text, gaz: Gazetteer) -> list[Mention]:
     """Mentions of a state as an actor (name, nisba adjective, capital); value: the state's canonical name."""
-    found = [Mention(m.start(), m.end(), name, m.groupdict().get("pre") or "") for pattern, name in gaz.actors for m in pattern.finditer(text.flat)]
+    found = [m for lexicon in gaz.actors for m in lexicon.find(text.flat)]
     return _longest_first(found)
 
 
@@ -237,9 +260,11 @@ def _role_after(text: Text, end: int, gaz: Gazetteer) -> str:
 
 def find_people(text: Text, gaz: Gazetteer) -> list[dict[str, str]]:
     """Known people and people named after a military rank, each with the role the text gives."""
-    mentions = _longest_first([Mention(m.start(), m.end(), name) for pattern, name in gaz.people for m in pattern.finditer(text.flat)])
+    mentions = gaz.people.find(text.flat)
+    starts = [t[0] for t in text.tokens]
     for m in gaz.ranks.finditer(text.flat):
-        after = [t for t in text.tokens if t[0] >= m.end()][:2]
+        first = bisect.bisect_left(starts, m.end())
+        after = text.tokens[first:first + 2]
         if len(after) == 2 and all(re.fullmatch(r"[\u0621-\u064a]{2,}", t[2]) for t in after):
             mentions.append(Mention(after[0][0], after[1][1], None))
     people: dict[str, dict[str, str]] = {}
@@ -263,6 +288,9 @@ def _bare(token: str) -> str:
 def _unit_at(words: list[str], i: int, q: Quantities, duals: bool = False) -> tuple[int, str] | None:
     """The longest unit phrase starting at word i: (length in words, category); only dual forms if duals."""
     table = q.dual_units if duals else q.units
+    head = _bare(words[i])
+    if words[i] not in q.heads and head not in q.heads and not any(head.endswith(x) and head[: -len(x)] in q.heads for x in _SUFFIXES):
+        return None
     for n in range(min(q.max_unit_len, len(words) - i), 0, -1):
         phrase = words[i:i + n]
         variants = [tuple(phrase)]
@@ -393,7 +421,7 @@ def extract_fields(text: str, title: str = "", gazetteer: Gazetteer | None = Non
     places: dict[str, Place] = {}
     for mention in find_places(doc, gaz):
         places.setdefault(mention.value.name, mention.value)
-    orgs = sorted({name for pattern, name in gaz.organisations if pattern.search(doc.flat)})
+    orgs = sorted({m.value for m in gaz.organisations.find(doc.flat)})
     quantities = find_quantities(doc, gaz)
     by_category = lambda c: sorted({q["value"] for q in quantities if q["category"] == c and q["value"]})  # noqa: E731
     ordered = sorted(places.values(), key=lambda p: _SPECIFICITY.get(p.type, 9))
