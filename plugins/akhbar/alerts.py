@@ -22,6 +22,7 @@ class Rules:
     """Compiled deployment rules."""
 
     verbs: tuple[tuple[str, re.Pattern[str]], ...]
+    receiving: re.Pattern[str]
     force_types: tuple[tuple[str, re.Pattern[str]], ...]
     negation: re.Pattern[str]
     refuted: re.Pattern[str]
@@ -68,7 +69,7 @@ def _words(phrases: list[str], suffixes: bool = False) -> re.Pattern[str]:
     """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed, pronoun suffixes if asked)."""
     alts = sorted({r"\s+".join(map(re.escape, normalize(p, strip_punct=True).split())) for p in phrases}, key=len, reverse=True)
     tail = r"(?:ها|هم|ه)?" if suffixes else ""
-    return re.compile(r"(?:^|(?<=\s))[وفبل]?(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
+    return re.compile(r"(?:^|(?<=\s))[وف]?(?:[بلك]|لل)?(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
 
 
 @lru_cache(maxsize=2)
@@ -76,7 +77,8 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
     """Compile the deployment rules once per process."""
     data = _read_yaml(path)
     return Rules(
-        verbs=tuple((kind, _words(words, suffixes=True)) for kind, words in data["verbs"].items()),
+        verbs=tuple((kind, _words(words, suffixes=True)) for kind, words in data["verbs"].items()) + (("deploy", _words(data["receiving"])),),
+        receiving=_words(data["receiving"]),
         force_types=tuple((kind, _words(words, suffixes=True)) for kind, words in data["force_types"].items()),
         negation=_words(data["negations"]),
         refuted=_words(data["refuted"]),
@@ -111,9 +113,16 @@ def _triggers(text: Text, rules: Rules) -> list[Mention]:
     return _longest_first([Mention(m.start(), m.end(), kind) for kind, pattern in rules.verbs for m in pattern.finditer(text.flat)])
 
 
-def _forces(text: Text, rules: Rules) -> list[Mention]:
-    """Force-noun mentions (value: force type)."""
-    return _longest_first([Mention(m.start(), m.end(), kind) for kind, pattern in rules.force_types for m in pattern.finditer(text.flat)])
+def _forces(text: Text, rules: Rules, gaz: Gazetteer) -> list[Mention]:
+    """Force-noun mentions (value: force type): the rules' force nouns and every unit noun of a counted quantity."""
+    found = [Mention(m.start(), m.end(), kind) for kind, pattern in rules.force_types for m in pattern.finditer(text.flat)]
+    words = [t[2] for t in text.tokens]
+    for i, token in enumerate(text.tokens):
+        unit = _unit_at(words, i, gaz.quantities)
+        if unit and unit[1] in _FORCE_CATEGORIES:
+            end = text.tokens[i + unit[0] - 1][1]
+            found.append(Mention(token[0], end, _FORCE_CATEGORIES[unit[1]]))
+    return _longest_first(found)
 
 
 def _preposition_before(text: Text, mention: Mention, rules: Rules) -> str:
@@ -178,10 +187,14 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
     """A deployment found in one sentence, or None."""
     text = Text.of(sentence)
     flat = text.flat
-    forces = _forces(text, rules)
+    forces = _forces(text, rules, gaz)
     if not forces:
         return None
-    for trigger in _triggers(text, rules) or _headline_trigger(text, gaz):
+    triggers = _triggers(text, rules) or _headline_trigger(text, gaz)
+    # "أعادت ... تموضع": a return-verb right before a redeploy noun is part of the redeployment
+    triggers = [t for i, t in enumerate(triggers) if not (t.value == "withdraw" and i + 1 < len(triggers) and triggers[i + 1].value == "redeploy"
+                                                          and _token_index(text, triggers[i + 1].start) - _token_index(text, t.start) <= 3)]
+    for trigger in triggers:
         t_idx = _token_index(text, trigger.start)
         near = [f for f in forces if abs(_token_index(text, f.start) - t_idx) <= rules.window and not (f.start < trigger.end and f.end > trigger.start)]
         if not near:
@@ -195,8 +208,15 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             continue
         status = "background" if rules.background.search(flat) else "planned" if rules.planned.search(flat) else "announced"
         force = min(near, key=lambda f: [k for k, _ in rules.force_types].index(f.value))
-        actor = _actor(text, find_actors(text, gaz), trigger.start, rules)
-        destination = _destination(text, find_places(text, gaz), actor, trigger.end, trigger.value, rules)
+        actors, places = find_actors(text, gaz), find_places(text, gaz)
+        if rules.receiving.fullmatch(flat[trigger.start: trigger.end].strip()) or rules.receiving.match(flat, trigger.start):
+            # the host is the subject: it is the destination; the sender is named after the verb
+            host = next((p for p in places if p.start < trigger.start), None)
+            actor = next((str(a.value) for a in actors if a.start > trigger.end and (host is None or a.value != host.value.name)), "")
+            destination = host or _destination(text, places, actor, trigger.end, trigger.value, rules)
+        else:
+            actor = _actor(text, actors, trigger.start, rules)
+            destination = _destination(text, places, actor, trigger.end, trigger.value, rules)
         quantities = [q for q in find_quantities(text, gaz) if q["category"] != "share"]
         counted = next((q for q in quantities if q["category"] == "personnel" and q["value"]), None) or next((q for q in quantities if q["value"]), None)
         share = next((q["share"] for q in find_quantities(text, gaz) if q.get("share")), None)
