@@ -190,3 +190,20 @@ def test_conditional_update_refuses_a_stale_claim(store: Store) -> None:
     assert store.update_if("alerts", "a1", {"delivery": {"state": "sending", "attempts": 1}}, seq_no, term) is None
 
 
+
+
+def test_cli_deliver_and_alerts_without_airflow_running(settings: Settings, store: Store, hook: Hook) -> None:
+    import os
+    import subprocess
+    import sys
+
+    cycle(settings, "run-1", [article("https://a.example/1", "A", ANNOUNCEMENT)])
+    hook.status = 200
+    env = {**os.environ, "AKHBAR_INDEX_PREFIX": settings.index_prefix, "AKHBAR_STAGING_URL": settings.staging_url}
+    proc = subprocess.run([sys.executable, "-m", "akhbar.cli", "deliver", "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"alerts_delivered": 1, "delivery_failed": 0}
+    proc = subprocess.run([sys.executable, "-m", "akhbar.cli", "alerts", "--json"], capture_output=True, text=True, env=env, timeout=300)
+    [listed] = json.loads(proc.stdout)
+    assert listed["delivery"]["state"] == "delivered" and listed["size"] == 560
+    assert len(hook.accepted()) == 1
