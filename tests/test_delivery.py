@@ -207,3 +207,42 @@ def test_cli_deliver_and_alerts_without_airflow_running(settings: Settings, stor
     [listed] = json.loads(proc.stdout)
     assert listed["delivery"]["state"] == "delivered" and listed["size"] == 560
     assert len(hook.accepted()) == 1
+
+
+def test_email_channel_through_airflow_smtp_provider(settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from email import message_from_bytes
+    from email.policy import default
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[Any] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+            self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default)))
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.delenv("AIRFLOW_CONN_AKHBAR_ALERTS_WEBHOOK", raising=False)
+        conn = {"conn_type": "smtp", "host": "127.0.0.1", "port": port,
+                "extra": {"disable_ssl": True, "disable_tls": True, "to": "desk@example.org", "from_email": "akhbar@example.org"}}
+        monkeypatch.setenv("AIRFLOW_CONN_AKHBAR_ALERTS_SMTP", json.dumps(conn))
+        counts = cycle(settings, "run-1", [article("https://a.example/1", "الوسط", ANNOUNCEMENT)])
+        assert counts["alerts_delivered"] == 1, all_alerts(store)[0]["delivery"]
+        [(rcpt, message)] = inbox.messages
+        assert rcpt == ["desk@example.org"] and "560" in message["Subject"]
+        html = message.get_body(("html",)).get_content()
+        assert "https://a.example/1" in html and "قاعدة القيارة" in html
+        cycle(settings, "run-2", [])
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
