@@ -219,7 +219,7 @@ class Store:
     def update_if(self, kind: str, doc_id: str, partial: dict[str, Any], seq_no: int, primary_term: int) -> tuple[int, int] | None:
         """Partial update only if the document is unchanged since it was read; None when someone else changed it."""
         try:
-            resp = self.es.update(index=self.alias(kind), id=doc_id, doc=partial, if_seq_no=seq_no, if_primary_term=primary_term, refresh="wait_for")
+            resp = self.es.update(index=self.alias(kind), id=doc_id, doc=partial, if_seq_no=seq_no, if_primary_term=primary_term)
         except ConflictError:
             return None
         return int(resp["_seq_no"]), int(resp["_primary_term"])
