@@ -106,3 +106,32 @@ def test_labelled_set_meets_precision_and_recall_goals() -> None:
     for name in (*KINDS, "detection", "troop_count"):
         assert report[name]["precision"] >= 0.95, (name, report[name], errors)
         assert report[name]["recall"] >= 0.90, (name, report[name], errors)
+
+
+def test_sample_pages_whole_articles() -> None:
+    """Whole extracted articles, not single passages: only the three announcements among the samples."""
+    import yaml
+
+    from akhbar.alerts import detect_deployment
+    from akhbar.extract import extract_article, load_boilerplate
+    from akhbar.samples import SAMPLES_DIR
+
+    manifest = yaml.safe_load((SAMPLES_DIR / "manifest.yaml").read_text(encoding="utf-8"))
+    found = {}
+    for entry in manifest["pages"]:
+        if entry["lang"] != "ar":
+            continue
+        html = (SAMPLES_DIR / "pages" / entry["file"]).read_bytes().decode(entry.get("encoding", "utf-8")).replace("{{BASE}}", "http://127.0.0.1:1")
+        article = extract_article(html, f"http://127.0.0.1:1/pages/{entry['file']}", rules=load_boilerplate())
+        dep = detect_deployment(article.title, article.text, extract_fields(article.text, article.title))
+        found[entry["file"]] = (dep.kind, dep.actor, dep.destination, dep.size) if dep.is_deployment else None
+    assert found == {
+        "wasat-1.html": ("deploy", "الولايات المتحدة", "قاعدة القيارة", 560),
+        "rafidain-1.html": ("deploy", "الولايات المتحدة", "قاعدة القيارة", 560),
+        "wasat-2.html": None,
+        "sham-1.html": ("deploy", "تركيا", "حلب", None),
+        "sham-2.html": ("redeploy", "التحالف الدولي", "دير الزور", None),
+        "nil-1.html": None,
+        "nil-2.html": None,
+        "rafidain-2.html": None,
+    }

@@ -68,7 +68,7 @@ class Deployment:
 def _words(phrases: list[str], suffixes: bool = False) -> re.Pattern[str]:
     """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed, pronoun suffixes if asked)."""
     alts = sorted({r"\s+".join(map(re.escape, normalize(p, strip_punct=True).split())) for p in phrases}, key=len, reverse=True)
-    tail = r"(?:ها|هم|ه)?" if suffixes else ""
+    tail = r"(?:ها|هم)?" if suffixes else ""  # not ه: عسكري+ه is the adjective عسكرية, not "his soldiers"
     return re.compile(r"(?:^|(?<=\s))[وف]?(?:[بلك]|لل)?(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
 
 
@@ -220,6 +220,8 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         quantities = [q for q in find_quantities(text, gaz) if q["category"] != "share"]
         counted = next((q for q in quantities if q["category"] == "personnel" and q["value"]), None) or next((q for q in quantities if q["value"]), None)
         share = next((q["share"] for q in find_quantities(text, gaz) if q.get("share")), None)
+        if not (actor or destination or counted or share):
+            continue  # nobody, nowhere, no size: not an announcement an analyst can act on
         force_type = force.value
         if force_type == "combat_troops" and counted and counted["category"] != "personnel":
             force_type = _FORCE_CATEGORIES.get(counted["category"], force_type)
