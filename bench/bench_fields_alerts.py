@@ -13,7 +13,6 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 
 import yaml
 
