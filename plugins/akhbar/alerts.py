@@ -23,6 +23,7 @@ class Rules:
 
     verbs: tuple[tuple[str, re.Pattern[str]], ...]
     receiving: re.Pattern[str]
+    needs_origin: re.Pattern[str]
     force_types: tuple[tuple[str, re.Pattern[str]], ...]
     negation: re.Pattern[str]
     refuted: re.Pattern[str]
@@ -79,6 +80,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
     return Rules(
         verbs=tuple((kind, _words(words, suffixes=True)) for kind, words in data["verbs"].items()) + (("deploy", _words(data["receiving"])),),
         receiving=_words(data["receiving"]),
+        needs_origin=_words(data["needs_origin"], suffixes=True),
         force_types=tuple((kind, _words(words, suffixes=True)) for kind, words in data["force_types"].items()),
         negation=_words(data["negations"]),
         refuted=_words(data["refuted"]),
@@ -116,6 +118,7 @@ def _triggers(text: Text, rules: Rules) -> list[Mention]:
 def _forces(text: Text, rules: Rules, gaz: Gazetteer) -> list[Mention]:
     """Force-noun mentions (value: force type): the rules' force nouns and every unit noun of a counted quantity."""
     found = [Mention(m.start(), m.end(), kind) for kind, pattern in rules.force_types for m in pattern.finditer(text.flat)]
+    found += [Mention(m.start, m.end, "combat_troops") for m in find_actors(text, gaz) if m.value in gaz.actor_organisations]
     words = [t[2] for t in text.tokens]
     for i, token in enumerate(text.tokens):
         unit = _unit_at(words, i, gaz.quantities)
@@ -129,6 +132,8 @@ def _preposition_before(text: Text, mention: Mention, rules: Rules) -> str:
     """The destination preposition governing a place ("إلى", "من", or ب/ل attached), looking past one
     direction word ("إلى ريف حلب", "من شمال سوريا"); '' when there is none."""
     i = _token_index(text, mention.start)
+    if mention.pre.strip() in rules.prepositions:
+        return mention.pre.strip()  # an exact name's own preposition ("من مالي")
     attached = mention.pre.lstrip("و")[:1]
     if attached in ("ب", "ل"):
         return attached
@@ -159,6 +164,16 @@ def _destination(text: Text, places: list[Mention], actor: str, trigger_end: int
         rank = order.index(prep) if prep in order else (len(order) if prep else len(order) + 1)
         candidates.append(((rank, place.start < trigger_end, _SPECIFICITY.get(place.value.type, 9), place.start), place))
     return min(candidates, key=lambda c: c[0])[1] if candidates else None
+
+
+def _has_origin(text: Text, places: list[Mention], trigger_end: int, rules: Rules) -> bool:
+    """True when forces are said to move from somewhere: a place after من, or a place named between the
+    verb and the place after إلى ("قواتها المتمركزة في قطر إلى قاعدة الظفرة")."""
+    marks = [(p, _preposition_before(text, p, rules)) for p in places if p.start >= trigger_end]
+    if any(mark == "من" for _, mark in marks):
+        return True
+    targets = [p.start for p, mark in marks if mark in rules.to_prepositions[:4]]
+    return bool(targets) and any(p.start < max(targets) and mark not in rules.to_prepositions[:4] for p, mark in marks)
 
 
 def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules) -> str:
@@ -220,6 +235,9 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         quantities = [q for q in find_quantities(text, gaz) if q["category"] != "share"]
         counted = next((q for q in quantities if q["category"] == "personnel" and q["value"]), None) or next((q for q in quantities if q["value"]), None)
         share = next((q["share"] for q in find_quantities(text, gaz) if q.get("share")), None)
+        kind = trigger.value
+        if kind == "redeploy" and rules.needs_origin.match(flat, trigger.start) and not _has_origin(text, places, trigger.end, rules):
+            kind = "deploy"
         if not (actor or destination or counted or share):
             continue  # nobody, nowhere, no size: not an announcement an analyst can act on
         force_type = force.value
@@ -228,7 +246,7 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         confidence = 0.55 + 0.15 * bool(actor) + 0.15 * bool(destination) + 0.1 * bool(counted or share) + 0.05 * (status != "background")
         return Deployment(
             is_deployment=status != "background",
-            kind=trigger.value,
+            kind=kind,
             actor=actor,
             destination=destination.value.name if destination else "",
             destination_country=destination.value.country_code if destination else "",

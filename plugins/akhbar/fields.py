@@ -68,6 +68,7 @@ class Gazetteer:
     places: tuple[Lexicon, ...]
     actors: tuple[Lexicon, ...]
     organisations: Lexicon
+    actor_organisations: frozenset[str]
     people: Lexicon
     roles: re.Pattern[str]
     ranks: re.Pattern[str]
@@ -198,6 +199,7 @@ def load_gazetteer(path: Path = CONFIG_DIR / "gazetteer.yaml", quantities: Path 
         places=(_lexicon(places[False]), _lexicon(places[True], exact=True)),
         actors=(_lexicon(actors[False], inflected=True), _lexicon(actors[True], exact=True, inflected=True)),
         organisations=_lexicon([([e["name"], *e.get("variants", [])], e["name"]) for e in organisations]),
+        actor_organisations=frozenset(e["name"] for e in organisations if e.get("actor")),
         people=_lexicon([([e["name"], *e.get("variants", [])], e["name"]) for e in data.get("people", [])]),
         roles=_phrase_pattern(data.get("roles", [])),
         ranks=_phrase_pattern(data.get("ranks", [])),
