@@ -130,7 +130,7 @@ def test_sample_pages_whole_articles() -> None:
         "rafidain-1.html": ("deploy", "الولايات المتحدة", "قاعدة القيارة", 560),
         "wasat-2.html": None,
         "sham-1.html": ("deploy", "تركيا", "حلب", None),
-        "sham-2.html": ("redeploy", "التحالف الدولي", "دير الزور", None),
+        "sham-2.html": ("deploy", "التحالف الدولي", "دير الزور", None),  # moved to a base, no origin named
         "nil-1.html": None,
         "nil-2.html": None,
         "rafidain-2.html": None,
