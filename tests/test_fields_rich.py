@@ -135,3 +135,18 @@ def test_sample_pages_whole_articles() -> None:
         "nil-2.html": None,
         "rafidain-2.html": None,
     }
+
+
+def test_field_extraction_scores_do_not_regress() -> None:
+    """A floor under the first-look scores of bench/eval_fields.py (docs/fields-and-alerts.md), not a goal."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "eval_fields.py"
+    proc = subprocess.run([sys.executable, str(bench)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    report = json.loads(proc.stdout)
+    for name in ("places", "organisations", "people", "roles", "troops", "aircraft", "ships"):
+        assert report[name]["precision"] >= 0.85 and report[name]["recall"] >= 0.85, (name, report[name])
