@@ -334,12 +334,67 @@ def _new_alert(article: dict[str, Any], key: str, ctx: RunContext) -> dict[str, 
     }
 
 
+def _add_source(alert: dict[str, Any], article: dict[str, Any], ctx: RunContext) -> None:
+    """Add an article to an alert's sources (and its story id), marking the alert changed if it was new."""
+    story = article.get("story_id")
+    if story and story not in alert.setdefault("story_ids", []):
+        alert["story_ids"] = sorted({*alert["story_ids"], story})
+        alert["_dirty"] = True
+    if article["url"] not in {s["url"] for s in alert.get("sources", [])}:
+        alert["sources"] = sorted([*alert.get("sources", []), _source(article, ctx)], key=lambda s: (s.get("published") or "", s["url"]))
+        alert["source_count"] = len(alert["sources"])
+        alert["_dirty"] = True
+
+
+def _story_alert(store: Store, touched: dict[str, dict[str, Any]], story: str | None) -> str | None:
+    """Id of the alert that already lists a story (this batch first, then the index)."""
+    if not story:
+        return None
+    key = next((k for k, a in touched.items() if story in a.get("story_ids", [])), None)
+    if key is None:
+        hits = store.find("alerts", {"term": {"story_ids": story}}, size=1)
+        if hits:
+            key = hits[0][0]
+            touched.setdefault(key, hits[0][1])
+    return key
+
+
+def _announcement_alert(store: Store, touched: dict[str, dict[str, Any]], dep: dict[str, Any], when: datetime | None, window: float, tolerance: float) -> str | None:
+    """Id of an alert about the same announcement (this batch first, then the index within the window)."""
+    key = next((k for k, a in touched.items() if _same_announcement(a, dep, when, window, tolerance)), None)
+    if key is not None:
+        return key
+    query: dict[str, Any] = {"bool": {"filter": [{"term": {"kind": dep["kind"]}}]}}
+    if when is not None:
+        span = timedelta(days=window)
+        query["bool"]["filter"].append({"range": {"first_published": {"gte": (when - span).isoformat(), "lte": (when + span).isoformat()}}})
+    for key, alert in store.find("alerts", query, size=200, sort=[{"first_published": "asc"}]):
+        if _same_announcement(alert, dep, when, window, tolerance):
+            touched.setdefault(key, alert)
+            return key
+    return None
+
+
+def _new_alert_key(store: Store, article: dict[str, Any], when: datetime | None, ctx: RunContext, window: float, tolerance: float) -> tuple[str, dict[str, Any] | None]:
+    """A fresh alert id for an announcement no alert covers, and the document already under it (if any)."""
+    dep, story = article["deployment"], article.get("story_id")
+    anchor = (when or ctx.logical_date).date().isoformat()
+    announcement = alerts_mod.Deployment(**{"is_deployment": True, **dep})
+    key = alerts_mod.alert_key(announcement, story, anchor)
+    existing = store.get("alerts", key)
+    if existing is not None and not _same_announcement(existing, dep, when, window, tolerance):
+        key = alerts_mod.alert_key(announcement, story, f"{anchor}|{dep.get('size') or ''}")  # same day, another size
+        existing = store.get("alerts", key)
+    return key, existing
+
+
 def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     """Record one alert per story: a new announcement creates an alert, later carriers join its sources.
 
     A carrier joins an alert of the same story (issue 5's `story_id`, when articles carry one) or,
     failing that, of the same announcement (kind, actor, destination, size, within the merge window),
-    looked up first in this batch, then in the index.
+    looked up first in this batch, then in the index. Articles of a known story that announce nothing
+    themselves join its alert too.
     """
     from akhbar.notify import load_alert_config
 
@@ -347,66 +402,30 @@ def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     store.ensure()
     rules = alerts_mod.load_rules()
     config = load_alert_config()
-    counts: Counter[str] = Counter()
+    window, tolerance = config.merge_window_days, config.size_tolerance
     candidates, followers = [], []
     for article in staging.read_jsonl(articles_ref):
         dep = alerts_mod.Deployment(**{"is_deployment": False, **article.get("deployment", {})})
         if alerts_mod.should_alert(dep, rules):
             candidates.append(article)
         elif article.get("story_id"):
-            followers.append(article)  # joins its story's alert, if the story has one, without raising one
-    candidates.sort(key=dedup.canonical_order)
+            followers.append(article)
     touched: dict[str, dict[str, Any]] = {}
     created: set[str] = set()
-    for article in candidates:
-        dep, when, story = article["deployment"], _when(article), article.get("story_id")
-        key = next((k for k, a in touched.items() if story and story in a.get("story_ids", [])), None)
-        if key is None and story:
-            hits = store.find("alerts", {"term": {"story_ids": story}}, size=1)
-            key = hits[0][0] if hits else None
+    for article in sorted(candidates, key=dedup.canonical_order):
+        dep, when = article["deployment"], _when(article)
+        key = _story_alert(store, touched, article.get("story_id")) or _announcement_alert(store, touched, dep, when, window, tolerance)
         if key is None:
-            key = next((k for k, a in touched.items() if _same_announcement(a, dep, when, config.merge_window_days, config.size_tolerance)), None)
-        if key is None:
-            query = {"bool": {"filter": [{"term": {"kind": dep["kind"]}}]}}
-            if when is not None:
-                span = timedelta(days=config.merge_window_days)
-                query["bool"]["filter"].append({"range": {"first_published": {"gte": (when - span).isoformat(), "lte": (when + span).isoformat()}}})
-            key = next((k for k, a in store.find("alerts", query, size=200, sort=[{"first_published": "asc"}]) if _same_announcement(a, dep, when, config.merge_window_days, config.size_tolerance)), None)
-        if key is None:
-            anchor = (when or ctx.logical_date).date().isoformat()
-            key = alerts_mod.alert_key(alerts_mod.Deployment(**{"is_deployment": True, **dep}), story, anchor)
-            existing = store.get("alerts", key)
-            if existing is not None and not _same_announcement(existing, dep, when, config.merge_window_days, config.size_tolerance):
-                key = alerts_mod.alert_key(alerts_mod.Deployment(**{"is_deployment": True, **dep}), story, f"{anchor}|{dep.get('size') or ''}")
-                existing = store.get("alerts", key)
+            key, existing = _new_alert_key(store, article, when, ctx, window, tolerance)
             if existing is None:
                 created.add(key)
-            touched.setdefault(key, existing or _new_alert(article, key, ctx))
-        if key not in touched:
-            touched[key] = store.get("alerts", key) or _new_alert(article, key, ctx)
-        alert = touched[key]
-        alert["_dirty"] = alert.get("_dirty", False) or key in created
-        if story and story not in alert.setdefault("story_ids", []):
-            alert["story_ids"] = sorted({*alert["story_ids"], story})
-            alert["_dirty"] = True
-        if article["url"] not in {s["url"] for s in alert.get("sources", [])}:
-            alert["sources"] = sorted([*alert.get("sources", []), _source(article, ctx)], key=lambda s: (s.get("published") or "", s["url"]))
-            alert["source_count"] = len(alert["sources"])
-            alert["_dirty"] = True
+                existing = {**_new_alert(article, key, ctx), "_dirty": True}
+            touched.setdefault(key, existing)
+        _add_source(touched[key], article, ctx)
     for article in sorted(followers, key=dedup.canonical_order):
-        story = article["story_id"]
-        key = next((k for k, a in touched.items() if story in a.get("story_ids", [])), None)
-        if key is None:
-            hits = store.find("alerts", {"term": {"story_ids": story}}, size=1)
-            if not hits:
-                continue
-            key = hits[0][0]
-            touched[key] = {**hits[0][1], "_dirty": False}
-        alert = touched[key]
-        if article["url"] not in {s["url"] for s in alert.get("sources", [])}:
-            alert["sources"] = sorted([*alert.get("sources", []), _source(article, ctx)], key=lambda s: (s.get("published") or "", s["url"]))
-            alert["source_count"] = len(alert["sources"])
-            alert["_dirty"] = True
+        key = _story_alert(store, touched, article["story_id"])
+        if key is not None:
+            _add_source(touched[key], article, ctx)
     new_docs, updates = [], []
     for key, alert in sorted(touched.items()):
         if not alert.pop("_dirty", False):
@@ -414,10 +433,9 @@ def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
         if key in created:
             new_docs.append((key, alert))
         else:
-            updates.append((key, {"sources": alert["sources"], "source_count": alert["source_count"], "story_ids": alert.get("story_ids", []), "updated": ctx.logical_date.isoformat()}))
+            updates.append((key, {"sources": alert["sources"], "source_count": len(alert["sources"]), "story_ids": alert.get("story_ids", []), "updated": ctx.logical_date.isoformat()}))
     result = store.write("alerts", new_docs, op="create")
-    counts["alerts"] = result.written
-    counts["alerts_updated"] = len(updates)
+    counts: Counter[str] = Counter(alerts=result.written, alerts_updated=len(updates))
     failed = result.failed + store.write("alerts", updates, op="update").failed
     store.refresh("alerts")
     staging.write_json(ctx.counts_path("alerts"), dict(counts))
@@ -441,6 +459,45 @@ def _payload(alert_id: str, alert: dict[str, Any]) -> dict[str, Any]:
     return {"id": alert_id, **{k: v for k, v in alert.items() if k != "delivery" and v not in (None, [], "")}}
 
 
+def _deliver_on(store: Store, alert_id: str, channel: Any, active: list[str], ctx: RunContext, timeout: float) -> str:
+    """Deliver one alert on one channel: claim it, send, record the outcome. Returns what happened:
+    'done' (delivered before), 'busy' (someone else holds it), 'delivered' or 'failed'."""
+    from akhbar.notify import DeliveryError, send
+
+    current = store.get_versioned("alerts", alert_id)
+    if current is None:
+        return "busy"
+    alert, seq_no, term = current
+    delivery = alert.get("delivery") or {}
+    records = {c["name"]: c for c in delivery.get("channels", [])}
+    record = records.get(channel.name, {"name": channel.name, "type": channel.type, "state": "pending", "attempts": 0})
+    if record["state"] == "delivered":
+        return "done"
+    now = ctx.logical_date.isoformat()
+    records[channel.name] = {**record, "state": "sending", "attempts": int(record.get("attempts", 0)) + 1, "last_attempt": now, "run_id": ctx.run_id}
+    claim = {**delivery, "channels": sorted(records.values(), key=lambda c: c["name"]), "attempts": int(delivery.get("attempts", 0)) + 1, "last_attempt": now}
+    version = store.update_if("alerts", alert_id, {"delivery": claim}, seq_no, term)
+    if version is None:
+        log.info("alert %s changed under us; another run is delivering it", alert_id)
+        return "busy"
+    try:
+        send(channel, alert_id, _payload(alert_id, alert), timeout=timeout)
+    except DeliveryError as exc:
+        records[channel.name] = {**records[channel.name], "state": "failed", "last_error": str(exc)[:1000]}
+        log.warning("alert %s not delivered on %s: %s", alert_id, channel.name, exc)
+        outcome = "failed"
+    else:
+        records[channel.name] = {k: v for k, v in records[channel.name].items() if k != "last_error"} | {"state": "delivered", "delivered_at": now}
+        outcome = "delivered"
+    done = sorted(records.values(), key=lambda c: c["name"])
+    state = _delivery_state(done, active)
+    result = {**claim, "channels": done, "state": state, "last_error": records[channel.name].get("last_error")}
+    if state == "delivered":
+        result["delivered_at"] = now
+    store.update_if("alerts", alert_id, {"delivery": result}, *version)
+    return outcome
+
+
 def deliver_stage(settings: Settings, ctx: RunContext) -> str:
     """Deliver every alert not yet delivered on every active channel, and record each attempt.
 
@@ -448,54 +505,27 @@ def deliver_stage(settings: Settings, ctx: RunContext) -> str:
     alert on the same channel), marked delivered after its notifier returns, and retried on later runs
     after a failure. A delivery failure is recorded on the alert, never raised: the rest goes on.
     """
-    from akhbar.notify import DeliveryError, active_channels, load_alert_config, send
+    from akhbar.notify import active_channels, load_alert_config
 
     store = Store.from_settings(settings)
     store.ensure()
     config = load_alert_config()
     channels = active_channels(config)
-    names = [c.name for c in channels]
+    active = [c.name for c in channels]
     counts: Counter[str] = Counter()
     store.refresh("alerts")
     waiting = store.find("alerts", {"bool": {"must_not": [{"term": {"delivery.state": "delivered"}}]}}, size=config.max_per_run, sort=[{"created": "asc"}, {"first_published": "asc"}])
     if waiting and not channels:
         log.warning("%d alert(s) wait for delivery but no channel is configured (config/alerts.yaml)", len(waiting))
-    now = ctx.logical_date.isoformat()
     for alert_id, _ in waiting:
         for channel in channels:
-            current = store.get_versioned("alerts", alert_id)
-            if current is None:
+            outcome = _deliver_on(store, alert_id, channel, active, ctx, config.timeout_s)
+            if outcome == "busy":
                 break
-            alert, seq_no, term = current
-            delivery = alert.get("delivery") or {}
-            records = {c["name"]: c for c in delivery.get("channels", [])}
-            record = records.get(channel.name, {"name": channel.name, "type": channel.type, "state": "pending", "attempts": 0})
-            if record["state"] == "delivered":
-                continue
-            record = {**record, "state": "sending", "attempts": int(record.get("attempts", 0)) + 1, "last_attempt": now, "run_id": ctx.run_id}
-            records[channel.name] = record
-            claim = {"delivery": {**delivery, "channels": sorted(records.values(), key=lambda c: c["name"]), "attempts": int(delivery.get("attempts", 0)) + 1, "last_attempt": now}}
-            version = store.update_if("alerts", alert_id, claim, seq_no, term)
-            if version is None:
-                log.info("alert %s changed under us; another run is delivering it", alert_id)
-                break
-            try:
-                send(channel, alert_id, _payload(alert_id, alert), timeout=config.timeout_s)
-            except DeliveryError as exc:
-                record = {**record, "state": "failed", "last_error": str(exc)[:1000]}
-                counts["delivery_failed"] += 1
-                log.warning("alert %s not delivered on %s: %s", alert_id, channel.name, exc)
-            else:
-                record = {**record, "state": "delivered", "delivered_at": now}
-                record.pop("last_error", None)
+            if outcome == "delivered":
                 counts["alerts_delivered"] += 1
-            records[channel.name] = record
-            done = sorted(records.values(), key=lambda c: c["name"])
-            state = _delivery_state(done, names)
-            result = {**claim["delivery"], "channels": done, "state": state, "last_error": record.get("last_error")}
-            if state == "delivered":
-                result["delivered_at"] = now
-            store.update_if("alerts", alert_id, {"delivery": result}, *version)
+            elif outcome == "failed":
+                counts["delivery_failed"] += 1
     store.refresh("alerts")
     staging.write_json(ctx.counts_path("deliver"), dict(counts))
     return str(ctx.counts_path("deliver"))
