@@ -246,3 +246,17 @@ def test_email_channel_through_airflow_smtp_provider(settings: Settings, store: 
         assert len(inbox.messages) == 1
     finally:
         controller.stop()
+
+
+def test_a_delivery_interrupted_after_the_claim_is_resent_with_the_same_idempotency_key(settings: Settings, store: Store, hook: Hook) -> None:
+    hook.status = 200
+    cycle(settings, "run-1", [article("https://a.example/1", "A", ANNOUNCEMENT)])
+    [(alert_id, alert)] = store.find("alerts", {"match_all": {}})
+    # what a process killed between the channel's answer and the record would leave behind
+    interrupted = {**alert["delivery"], "state": "failed", "channels": [{**alert["delivery"]["channels"][0], "state": "sending"}]}
+    _, seq_no, term = store.get_versioned("alerts", alert_id)
+    assert store.update_if("alerts", alert_id, {"delivery": interrupted}, seq_no, term) is not None
+    counts = cycle(settings, "run-2", [])
+    assert counts["alerts_delivered"] == 1
+    assert [r["key"] for r in hook.accepted()] == [alert_id, alert_id]  # at least once; the key lets the receiver drop the repeat
+    assert all_alerts(store)[0]["delivery"]["state"] == "delivered"
