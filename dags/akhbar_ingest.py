@@ -1,4 +1,4 @@
-"""akhbar_ingest: poll Arabic feeds, fetch, extract, dedup and index articles, raise deployment alerts.
+"""akhbar_ingest: poll Arabic feeds, fetch, extract, dedup and index articles, raise and deliver deployment alerts.
 
 Wiring only: every task calls a function of the `akhbar` package, imported inside the task so that
 parsing this file stays cheap.
@@ -16,7 +16,9 @@ DOC = """
 ### Akhbar ingest
 One ingestion cycle: **poll** every feed of `AKHBAR_FEEDS` → **fetch** the article pages not yet
 indexed → **extract** (trafilatura, Arabic boilerplate removal, language, fields, deployment detection)
-→ **index** (exact and near-copy dedup, story grouping, bulk write to `<prefix>-articles`) → **alerts** (`<prefix>-alerts`).
+→ **index** (exact and near-copy dedup, story grouping, bulk write to `<prefix>-articles`) → **alerts**
+(one per story in `<prefix>-alerts`) → **deliver** (Airflow notifiers: webhook, Slack, e-mail; failed
+deliveries retried on later runs, each recorded on the alert).
 Tasks pass references to staged batches (`AKHBAR_STAGING_URL`), never payloads. Reruns of the same
 run are idempotent: document ids are deterministic and writes are create-or-skip.
 """
@@ -67,12 +69,18 @@ def akhbar_ingest() -> None:
         return tasks.index(articles_ref, get_current_context())
 
     @task
-    def alerts(indexed_ref: str) -> dict[str, int]:
+    def alerts(indexed_ref: str) -> str:
         from akhbar import tasks
 
         return tasks.alerts(indexed_ref, get_current_context())
 
-    alerts(index(extract(fetch(poll()))))
+    @task
+    def deliver(alerts_ref: str) -> dict[str, int]:
+        from akhbar import tasks
+
+        return tasks.deliver(get_current_context())
+
+    deliver(alerts(index(extract(fetch(poll())))))
 
 
 akhbar_ingest()

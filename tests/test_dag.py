@@ -40,9 +40,10 @@ def test_dag_policy(dagbag) -> None:
 
 def test_dag_shape(dagbag) -> None:
     dag = dagbag.dags["akhbar_ingest"]
-    assert {t.task_id for t in dag.tasks} == {"poll", "fetch", "extract", "index", "alerts"}
+    assert {t.task_id for t in dag.tasks} == {"poll", "fetch", "extract", "index", "alerts", "deliver"}
     assert dag.get_task("fetch").upstream_task_ids == {"poll"}
     assert dag.get_task("alerts").upstream_task_ids == {"index"}
+    assert dag.get_task("deliver").upstream_task_ids == {"alerts"}
 
 
 def test_dag_file_parses_without_heavy_imports() -> None:

@@ -1,4 +1,4 @@
-"""Deployment-announcement detection and alert records, one per announcement."""
+"""Deployment-announcement detection (rules from config/deployment.yaml) and alert keys, one per story."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from akhbar.config import CONFIG_DIR, _read_yaml
-from akhbar.fields import extract_fields
+from akhbar.fields import _SPECIFICITY, Gazetteer, Mention, Text, _longest_first, _number_word, _unit_at, find_actors, find_places, find_quantities, load_gazetteer
 from akhbar.normalize import normalize
 
-_SPECIFICITY = {"base": 0, "city": 1, "governorate": 2, "country": 3}
 _SENTENCES = re.compile(r"(?<=[.!?؟])\s+|\n+")
+_FORCE_CATEGORIES = {"personnel": "combat_troops", "aircraft": "aircraft", "ships": "ships", "air_defence": "air_defence", "vehicles": "combat_troops"}
 
 
 @dataclass(frozen=True)
@@ -22,24 +22,42 @@ class Rules:
     """Compiled deployment rules."""
 
     verbs: tuple[tuple[str, re.Pattern[str]], ...]
-    force: re.Pattern[str]
+    receiving: re.Pattern[str]
+    needs_origin: re.Pattern[str]
+    force_types: tuple[tuple[str, re.Pattern[str]], ...]
     negation: re.Pattern[str]
+    refuted: re.Pattern[str]
+    publish_objects: re.Pattern[str]
+    domestic_exceptions: re.Pattern[str]
     background: re.Pattern[str]
+    planned: re.Pattern[str]
     domestic: re.Pattern[str]
     sport: re.Pattern[str]
-    actors: tuple[tuple[str, re.Pattern[str]], ...]
+    figurative: re.Pattern[str]
+    prepositions: frozenset[str]
+    to_prepositions: tuple[str, ...]
+    from_prepositions: tuple[str, ...]
+    direction_words: frozenset[str]
+    purpose: re.Pattern[str]
     alert_kinds: frozenset[str]
+    max_sentences: int
+    window: int
 
 
 @dataclass(frozen=True)
 class Deployment:
-    """A detected deployment announcement."""
+    """What an article says about a deployment; is_deployment only for an announcement (now or planned)."""
 
     is_deployment: bool
     kind: str = ""
     actor: str = ""
     destination: str = ""
+    destination_country: str = ""
     size: int | None = None
+    size_unit: str = ""
+    share: float | None = None
+    force_type: str = ""
+    status: str = ""
     evidence: str = ""
     confidence: float = 0.0
 
@@ -48,10 +66,11 @@ class Deployment:
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}
 
 
-def _words(phrases: list[str]) -> re.Pattern[str]:
-    """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed)."""
-    alts = sorted({re.escape(normalize(p, strip_punct=True)) for p in phrases}, key=len, reverse=True)
-    return re.compile(r"(?:^|\s)[وفبل]?(?:" + "|".join(alts) + r")(?=\s|$)")
+def _words(phrases: list[str], suffixes: bool = False) -> re.Pattern[str]:
+    """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed, pronoun suffixes if asked)."""
+    alts = sorted({r"\s+".join(map(re.escape, normalize(p, strip_punct=True).split())) for p in phrases}, key=len, reverse=True)
+    tail = r"(?:ها|هم)?" if suffixes else ""  # not ه: عسكري+ه is the adjective عسكرية, not "his soldiers"
+    return re.compile(r"(?:^|(?<=\s))[وف]?(?:[بلك]|لل)?(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
 
 
 @lru_cache(maxsize=2)
@@ -59,51 +78,233 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
     """Compile the deployment rules once per process."""
     data = _read_yaml(path)
     return Rules(
-        verbs=tuple((kind, _words(words)) for kind, words in data["verbs"].items()),
-        force=_words(data["force_nouns"]),
+        verbs=tuple((kind, _words(words, suffixes=True)) for kind, words in data["verbs"].items()) + (("deploy", _words(data["receiving"])),),
+        receiving=_words(data["receiving"]),
+        needs_origin=_words(data["needs_origin"], suffixes=True),
+        force_types=tuple((kind, _words(words, suffixes=True)) for kind, words in data["force_types"].items()),
         negation=_words(data["negations"]),
+        refuted=_words(data["refuted"]),
+        publish_objects=_words(data["publish_objects"]),
+        domestic_exceptions=_words(data["domestic_exceptions"]),
         background=_words(data["background"]),
+        planned=_words(data["planned"]),
         domestic=_words(data["domestic"]),
         sport=_words(data["sport"]),
-        actors=tuple((name, _words(words)) for name, words in data["actors"].items()),
+        figurative=_words(data["figurative"]),
+        prepositions=frozenset(normalize(p, strip_punct=True) for p in data["destination_prepositions"]),
+        to_prepositions=tuple(normalize(p, strip_punct=True) for p in data["to_prepositions"]),
+        from_prepositions=tuple(normalize(p, strip_punct=True) for p in data["from_prepositions"]),
+        direction_words=frozenset(normalize(p, strip_punct=True) for p in data["direction_words"]),
+        purpose=_words(data["purpose"]),
         alert_kinds=frozenset(k for k, on in data.get("alert_kinds", {}).items() if on),
+        max_sentences=int(data.get("max_sentences", 8)),
+        window=int(data.get("window", 7)),
     )
 
 
-def detect_deployment(title: str, text: str, fields: dict[str, Any], rules: Rules | None = None) -> Deployment:
-    """Decide whether an article announces a deployment, from its first sentences that carry one."""
+def _token_index(text: Text, pos: int) -> int:
+    """Index of the token that contains or follows a character position."""
+    for i, (start, end, _) in enumerate(text.tokens):
+        if end > pos:
+            return i
+    return len(text.tokens)
+
+
+def _triggers(text: Text, rules: Rules) -> list[Mention]:
+    """Trigger-verb mentions (value: kind), the longest phrase winning ("إعادة نشر" over "نشر")."""
+    return _longest_first([Mention(m.start(), m.end(), kind) for kind, pattern in rules.verbs for m in pattern.finditer(text.flat)])
+
+
+def _forces(text: Text, rules: Rules, gaz: Gazetteer) -> list[Mention]:
+    """Force-noun mentions (value: force type): the rules' force nouns and every unit noun of a counted quantity."""
+    found = [Mention(m.start(), m.end(), kind) for kind, pattern in rules.force_types for m in pattern.finditer(text.flat)]
+    found += [Mention(m.start, m.end, "combat_troops") for m in find_actors(text, gaz) if m.value in gaz.actor_organisations]
+    words = [t[2] for t in text.tokens]
+    for i, token in enumerate(text.tokens):
+        unit = _unit_at(words, i, gaz.quantities)
+        if unit and unit[1] in _FORCE_CATEGORIES:
+            end = text.tokens[i + unit[0] - 1][1]
+            found.append(Mention(token[0], end, _FORCE_CATEGORIES[unit[1]]))
+    return _longest_first(found)
+
+
+def _preposition_before(text: Text, mention: Mention, rules: Rules) -> str:
+    """The destination preposition governing a place ("إلى", "من", or ب/ل attached), looking past one
+    direction word ("إلى ريف حلب", "من شمال سوريا"); '' when there is none."""
+    i = _token_index(text, mention.start)
+    if mention.pre.strip() in rules.prepositions:
+        return mention.pre.strip()  # an exact name's own preposition ("من مالي")
+    attached = mention.pre.lstrip("و")[:1]
+    if attached in ("ب", "ل"):
+        return attached
+    for back in (1, 2):
+        if i - back < 0:
+            break
+        word = text.tokens[i - back][2]
+        bare = word[1:] if word[:1] == "و" and len(word) > 2 else word
+        if bare in rules.prepositions:
+            return bare
+        if back == 1 and (bare in rules.direction_words or (bare[:1] in "بل" and bare[1:] in rules.direction_words)):
+            if bare[:1] in "بل" and bare[1:] in rules.direction_words:
+                return bare[0]
+            continue
+        break
+    return ""
+
+
+def _destination(text: Text, places: list[Mention], actor: str, trigger_end: int, kind: str, rules: Rules) -> Mention | None:
+    """Where the forces go (or, for a withdrawal, leave): a place marked by a preposition, the kind's
+    preferred prepositions first, then after the trigger, then the most specific."""
+    order = rules.from_prepositions if kind == "withdraw" else rules.to_prepositions
+    candidates = []
+    for place in places:
+        if place.value.name == actor:
+            continue
+        prep = _preposition_before(text, place, rules)
+        rank = order.index(prep) if prep in order else (len(order) if prep else len(order) + 1)
+        candidates.append(((rank, place.start < trigger_end, _SPECIFICITY.get(place.value.type, 9), place.start), place))
+    return min(candidates, key=lambda c: c[0])[1] if candidates else None
+
+
+def _has_origin(text: Text, places: list[Mention], trigger_end: int, rules: Rules) -> bool:
+    """True when forces are said to move from somewhere: a place after من, or a place named between the
+    verb and the place after إلى ("قواتها المتمركزة في قطر إلى قاعدة الظفرة")."""
+    marks = [(p, _preposition_before(text, p, rules)) for p in places if p.start >= trigger_end]
+    if any(mark == "من" for _, mark in marks):
+        return True
+    targets = [p.start for p, mark in marks if mark in rules.to_prepositions[:4]]
+    return bool(targets) and any(p.start < max(targets) and mark not in rules.to_prepositions[:4] for p, mark in marks)
+
+
+def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules) -> str:
+    """The sending state: named before the trigger (the subject), else as an adjective of the force;
+    never a state named as where forces go, nor one named after a purpose phrase ("لدعم القوات العراقية")."""
+    purpose = rules.purpose.search(text.flat)
+    usable = [m for m in actors if not _preposition_before(text, m, rules) and not (purpose and m.start >= purpose.start() and m.start > trigger_start)]
+    before = [m for m in usable if m.start < trigger_start]
+    chosen = before[0] if before else (usable[0] if usable else None)
+    return str(chosen.value) if chosen else ""
+
+
+def _headline_trigger(text: Text, gaz: Gazetteer) -> list[Mention]:
+    """A verbless headline "4 آلاف جندي إلى الكويت": a counted force right before إلى and a place."""
+    words = [t[2] for t in text.tokens]
+    starts = {m.start for m in find_places(text, gaz)}
+    for i in range(1, len(words) - 1):
+        unit = _unit_at(words, i - 1, gaz.quantities)
+        if words[i] == "الي" and unit and unit[1] == "personnel" and text.tokens[i + 1][0] in starts:
+            if i >= 2 and _number_word(words[i - 2], gaz.quantities):
+                return [Mention(text.tokens[i][0], text.tokens[i][1], "deploy")]
+    return []
+
+
+def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
+    """A deployment found in one sentence, or None."""
+    text = Text.of(sentence)
+    flat = text.flat
+    forces = _forces(text, rules, gaz)
+    if not forces:
+        return None
+    triggers = _triggers(text, rules) or _headline_trigger(text, gaz)
+    # "أعادت ... تموضع": a return-verb right before a redeploy noun is part of the redeployment
+    triggers = [t for i, t in enumerate(triggers) if not (t.value == "withdraw" and i + 1 < len(triggers) and triggers[i + 1].value == "redeploy"
+                                                          and _token_index(text, triggers[i + 1].start) - _token_index(text, t.start) <= 3)]
+    for trigger in triggers:
+        t_idx = _token_index(text, trigger.start)
+        near = [f for f in forces if abs(_token_index(text, f.start) - t_idx) <= rules.window and not (f.start < trigger.end and f.end > trigger.start)]
+        if not near:
+            continue
+        if rules.negation.search(flat[: trigger.end]) or rules.refuted.search(flat):
+            return None
+        if rules.domestic.search(rules.domestic_exceptions.sub(" ", flat)) or rules.sport.search(flat) or rules.figurative.search(flat):
+            return None
+        first = min(near, key=lambda f: abs(f.start - trigger.start))
+        if first.start > trigger.end and rules.publish_objects.search(flat[trigger.end: first.start]):
+            continue
+        status = "background" if rules.background.search(flat) else "planned" if rules.planned.search(flat) else "announced"
+        force = min(near, key=lambda f: [k for k, _ in rules.force_types].index(f.value))
+        actors, places = find_actors(text, gaz), find_places(text, gaz)
+        if rules.receiving.fullmatch(flat[trigger.start: trigger.end].strip()) or rules.receiving.match(flat, trigger.start):
+            # the host is the subject: it is the destination; the sender is named after the verb
+            host = next((p for p in places if p.start < trigger.start), None)
+            actor = next((str(a.value) for a in actors if a.start > trigger.end and (host is None or a.value != host.value.name)), "")
+            destination = host or _destination(text, places, actor, trigger.end, trigger.value, rules)
+        else:
+            actor = _actor(text, actors, trigger.start, rules)
+            destination = _destination(text, places, actor, trigger.end, trigger.value, rules)
+        quantities = [q for q in find_quantities(text, gaz) if q["category"] != "share"]
+        counted = next((q for q in quantities if q["category"] == "personnel" and q["value"]), None) or next((q for q in quantities if q["value"]), None)
+        share = next((q["share"] for q in find_quantities(text, gaz) if q.get("share")), None)
+        kind = trigger.value
+        if kind == "redeploy" and rules.needs_origin.match(flat, trigger.start) and not _has_origin(text, places, trigger.end, rules):
+            kind = "deploy"
+        if not (actor or destination or counted or share):
+            continue  # nobody, nowhere, no size: not an announcement an analyst can act on
+        force_type = force.value
+        if force_type == "combat_troops" and counted and counted["category"] != "personnel":
+            force_type = _FORCE_CATEGORIES.get(counted["category"], force_type)
+        confidence = 0.55 + 0.15 * bool(actor) + 0.15 * bool(destination) + 0.1 * bool(counted or share) + 0.05 * (status != "background")
+        return Deployment(
+            is_deployment=status != "background",
+            kind=kind,
+            actor=actor,
+            destination=destination.value.name if destination else "",
+            destination_country=destination.value.country_code if destination else "",
+            size=counted["value"] if counted else None,
+            size_unit=counted["category"] if counted else "",
+            share=share,
+            force_type=force_type,
+            status=status,
+            evidence=" ".join(sentence.split()),
+            confidence=round(min(confidence, 1.0), 2),
+        )
+    return None
+
+
+def detect_deployment(title: str, text: str, fields: dict[str, Any] | None = None, rules: Rules | None = None, gazetteer: Gazetteer | None = None) -> Deployment:
+    """Decide whether an article announces a deployment, from its title and first sentences.
+
+    The first sentence that announces one wins; a background mention is kept only when nothing announces.
+    A denial in the headline governs the whole article.
+    """
     rules = rules or load_rules()
+    gaz = gazetteer or load_gazetteer()
     if title and rules.negation.search(normalize(title, strip_punct=True)):
-        return Deployment(False)  # a denial in the headline governs the whole article
+        return Deployment(False)
     sentences = [s.strip() for s in _SENTENCES.split(f"{title}\n{text}") if s.strip()]
-    for position, sentence in enumerate(sentences[:8]):
-        flat = normalize(sentence, strip_punct=True)
-        if not rules.force.search(flat):
+    background: Deployment | None = None
+    for position, sentence in enumerate(sentences[: rules.max_sentences]):
+        found = _analyse(sentence, rules, gaz)
+        if found is None:
             continue
-        kind = next((k for k, pattern in rules.verbs if pattern.search(flat)), "")
-        if not kind:
-            continue
-        if rules.negation.search(flat) or rules.domestic.search(flat) or rules.sport.search(flat):
-            continue
-        if rules.background.search(flat[:20]):
-            continue
-        actor = next((name for name, pattern in rules.actors if pattern.search(flat)), "")
-        here = extract_fields(sentence)["places"]
-        destinations = [p["name"] for p in sorted(here, key=lambda p: _SPECIFICITY.get(p["type"], 9)) if p["name"] != actor]
-        numbers = [int(n) for n in re.findall(r"\d+", normalize(sentence).replace(",", ""))]
-        size = next((n for n in numbers if n in fields.get("troops", [])), None)
-        confidence = 0.5 + 0.15 * bool(actor) + 0.15 * bool(destinations) + 0.15 * bool(size) - 0.05 * min(position, 3)
-        return Deployment(True, kind, actor, destinations[0] if destinations else "", size, sentence, round(confidence, 2))
-    return Deployment(False)
+        if found.is_deployment:
+            penalty = 0.03 * min(position, 3)
+            return Deployment(**{**asdict(found), "confidence": round(max(found.confidence - penalty, 0.0), 2)})
+        background = background or found
+    return background or Deployment(False)
 
 
-def alert_key(dep: Deployment) -> str:
-    """Deterministic id of the alert for an announcement: what, who, where and how many."""
-    basis = "|".join([dep.kind, dep.actor, dep.destination, str(dep.size or "")])
+def alert_key(dep: Deployment, story_id: str | None = None, anchor: str = "") -> str:
+    """Deterministic id of an alert: the story when known (issue 5's story_id), else the announcement.
+
+    The announcement key is kind, actor and destination country, anchored to the first carrier's
+    publication day, so independently written reports of one announcement share it while a similar
+    announcement weeks later gets its own alert.
+    """
+    if story_id:
+        return hashlib.sha1(f"story|{story_id}".encode()).hexdigest()
+    basis = "|".join(["announcement", dep.kind, dep.actor, dep.destination_country or dep.destination, anchor])
     return hashlib.sha1(basis.encode("utf-8")).hexdigest()
 
 
+def sizes_compatible(a: int | None, b: int | None, tolerance: float = 0.2) -> bool:
+    """True when two reported sizes may be the same announcement (either unknown, or within tolerance)."""
+    if not a or not b:
+        return True
+    return abs(a - b) <= tolerance * max(a, b)
+
+
 def should_alert(dep: Deployment, rules: Rules | None = None) -> bool:
-    """True for a deployment whose kind is switched on for alerts."""
+    """True for an announced or planned deployment whose kind is switched on for alerts."""
     rules = rules or load_rules()
     return dep.is_deployment and dep.kind in rules.alert_kinds

@@ -30,11 +30,18 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _configure_logging(verbose: bool) -> None:
+    """Log to stderr only (stdout carries --json output), also after Airflow's SDK installed its handlers."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+
+
 @click.group(help="Akhbar: Arabic news from RSS/Atom feeds to clean, searchable articles in Elasticsearch.")
 @click.option("-v", "--verbose", is_flag=True, help="Log each stage's progress to stderr.")
-def main(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    ctx.obj = {"verbose": verbose}
+    _configure_logging(verbose)
 
 
 @main.group(help="Manage the local single-node Elasticsearch (ignored when AKHBAR_ES_URL is set).")
@@ -190,8 +197,9 @@ def kibana_import(url: str, space: str | None, directory: Path | None) -> None:
 
 def _cycle(feeds: Path | None, run_id: str | None) -> dict[str, int]:
     """Run one ingestion cycle with run id and logical date taken at the command's edge."""
-    from akhbar import pipeline
+    from akhbar import notify, pipeline  # noqa: F401 - notify loads Airflow's SDK, which installs log handlers
 
+    _configure_logging(bool((click.get_current_context().find_root().obj or {}).get("verbose")))
     settings = _settings()
     now = datetime.now(UTC).replace(microsecond=0)
     ctx = pipeline.make_context(settings, run_id or f"cli__{now:%Y%m%dT%H%M%SZ}", now)
@@ -218,6 +226,57 @@ def run_once(feeds: Path | None, as_json: bool, run_id: str | None) -> None:
         click.echo(json.dumps(counts, sort_keys=True))
     else:
         click.echo("  ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@main.command("deliver", help="Deliver the alerts not yet delivered (failed or pending) on every configured channel, without a full cycle.")
+@click.option("--json", "as_json", is_flag=True, help="Print the delivery counts as JSON.")
+def deliver(as_json: bool) -> None:
+    from elasticsearch import ConnectionError as ESConnectionError
+
+    from akhbar import notify, pipeline  # noqa: F401 - notify loads Airflow's SDK, which installs log handlers
+
+    _configure_logging(bool((click.get_current_context().find_root().obj or {}).get("verbose")))
+    settings = _settings()
+    now = datetime.now(UTC).replace(microsecond=0)
+    ctx = pipeline.make_context(settings, f"deliver__{now:%Y%m%dT%H%M%SZ}", now)
+    try:
+        pipeline.deliver_stage(settings, ctx)
+    except ESConnectionError as exc:
+        _fail(f"Elasticsearch unreachable at {settings.es_url}: {exc}")
+    counts = {k: v for k, v in pipeline.summarize(ctx).items() if k in ("alerts_delivered", "delivery_failed")}
+    click.echo(json.dumps(counts, sort_keys=True) if as_json else "  ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@main.command("alerts", help="List recorded alerts, newest first, with their sources and delivery state.")
+@click.option("--size", default=20, show_default=True, help="Number of alerts.")
+@click.option("--undelivered", is_flag=True, help="Only alerts not yet delivered on every channel.")
+@click.option("--json", "as_json", is_flag=True, help="Print the alerts as JSON.")
+def list_alerts(size: int, undelivered: bool, as_json: bool) -> None:
+    from elasticsearch import ConnectionError as ESConnectionError
+
+    from akhbar.index import Store
+
+    store = Store.from_settings(_settings())
+    query = {"bool": {"must_not": [{"term": {"delivery.state": "delivered"}}]}} if undelivered else {"match_all": {}}
+    try:
+        store.ensure()
+        found = store.find("alerts", query, size=size, sort=[{"first_published": "desc"}])
+    except ESConnectionError as exc:
+        _fail(f"Elasticsearch unreachable: {exc}")
+    if as_json:
+        click.echo(json.dumps([{"id": i, **a} for i, a in found], ensure_ascii=False, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for col in ("first published", "kind", "actor", "destination", "size", "status", "sources", "delivery"):
+        table.add_column(col)
+    for _, a in found:
+        table.add_row((a.get("first_published") or "")[:16], a.get("kind") or "", a.get("actor") or "", a.get("destination") or "",
+                      str(a.get("size") or ""), a.get("status") or "", str(a.get("source_count") or len(a.get("sources", []))),
+                      f"{(a.get('delivery') or {}).get('state', '')} ({(a.get('delivery') or {}).get('attempts', 0)})")
+    Console().print(table)
 
 
 def _print_hits(hits: list[dict[str, Any]]) -> None:

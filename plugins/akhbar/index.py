@@ -601,6 +601,27 @@ class Store:
         found = self.locate(kind, [doc_id])
         return found[doc_id][1] if doc_id in found else None
 
+    def get_versioned(self, kind: str, doc_id: str) -> tuple[dict[str, Any], int, int] | None:
+        """One document's source with its sequence number and primary term (for conditional updates), or None."""
+        try:
+            resp = self.es.get(index=self.alias(kind), id=doc_id)
+        except NotFoundError:
+            return None
+        return resp["_source"], int(resp["_seq_no"]), int(resp["_primary_term"])
+
+    def update_if(self, kind: str, doc_id: str, partial: dict[str, Any], seq_no: int, primary_term: int) -> tuple[int, int] | None:
+        """Partial update only if the document is unchanged since it was read; None when someone else changed it."""
+        try:
+            resp = self.es.update(index=self.alias(kind), id=doc_id, doc=partial, if_seq_no=seq_no, if_primary_term=primary_term)
+        except ConflictError:
+            return None
+        return int(resp["_seq_no"]), int(resp["_primary_term"])
+
+    def find(self, kind: str, query: dict[str, Any], size: int = 100, sort: list[Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """Documents of a kind matching a query, as (id, source) pairs."""
+        resp = self.es.search(index=self.alias(kind), query=query, size=size, sort=sort or ["_doc"])
+        return [(hit["_id"], hit["_source"]) for hit in resp["hits"]["hits"]]
+
     def search_articles(self, query: str, size: int = 10) -> list[dict[str, Any]]:
         """Search articles with the project's Arabic normalisation and light stemming."""
         terms = search_form(query)

@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,10 +33,10 @@ from akhbar.normalize import search_form
 
 log = logging.getLogger(__name__)
 
-STAGES = ("poll", "fetch", "extract", "index", "alerts")
+STAGES = ("poll", "fetch", "extract", "index", "alerts", "deliver")
 COUNT_KEYS = (
     "feeds_polled", "feeds_failed", "items_seen", "already_seen", "pages_fetched", "extracted",
-    "non_arabic", "duplicates", "indexed", "updated", "alerts", "errors",
+    "non_arabic", "duplicates", "indexed", "updated", "alerts", "alerts_updated", "alerts_delivered", "delivery_failed", "errors",
 )
 
 
@@ -399,45 +399,257 @@ def _source(article: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in article.items() if k not in ("id", "copy_of")}
 
 
+def _when(article: dict[str, Any]) -> datetime | None:
+    """When an article was first published (or first seen), for grouping announcements in time."""
+    for key in ("published", "first_seen"):
+        value = article.get(key)
+        if value:
+            try:
+                parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _same_announcement(alert: dict[str, Any], dep: dict[str, Any], when: datetime | None, window_days: float, tolerance: float) -> bool:
+    """True when an article's deployment is the announcement an alert is about."""
+    if alert.get("kind") != dep.get("kind"):
+        return False
+    actor_a, actor_b = alert.get("actor") or "", dep.get("actor") or ""
+    where_a = alert.get("destination_country") or alert.get("destination") or ""
+    where_b = dep.get("destination_country") or dep.get("destination") or ""
+    agree = [a == b for a, b in ((actor_a, actor_b), (where_a, where_b)) if a and b]
+    if not agree or not all(agree):
+        return False  # at least one of actor and destination must be known on both sides, and none may differ
+    if not alerts_mod.sizes_compatible(alert.get("size"), dep.get("size"), tolerance):
+        return False
+    first = _when({"published": alert.get("first_published")})
+    return first is None or when is None or abs((when - first).total_seconds()) <= window_days * 86400
+
+
+def _alert_source(article: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    """What an alert keeps about one carrier of its announcement."""
+    return {"article_id": article["id"], "outlet": article.get("outlet"), "url": article["url"], "title": article.get("title"), "published": article.get("published"), "run_id": ctx.run_id}
+
+
+def _new_alert(article: dict[str, Any], key: str, ctx: RunContext) -> dict[str, Any]:
+    """An alert document for the first carrier of an announcement."""
+    dep = article["deployment"]
+    place = next((p for p in article.get("places", []) if p.get("name") == dep.get("destination")), None)
+    return {
+        "story_key": key,
+        "story_ids": [article["story_id"]] if article.get("story_id") else [],
+        **{k: dep.get(k) for k in ("kind", "actor", "destination", "destination_country", "size", "size_unit", "share", "force_type", "status", "evidence", "confidence")},
+        "location": place["location"] if place else None,
+        "title": article.get("title"),
+        "first_article": article["id"],
+        "first_published": (_when(article) or ctx.logical_date).isoformat(),
+        "sources": [],
+        "source_count": 0,
+        "created": ctx.logical_date.isoformat(),
+        "updated": ctx.logical_date.isoformat(),
+        "run_id": ctx.run_id,
+        "delivery": {"state": "pending", "attempts": 0, "channels": []},
+    }
+
+
+def _add_source(alert: dict[str, Any], article: dict[str, Any], ctx: RunContext) -> None:
+    """Add an article to an alert's sources (and its story id), marking the alert changed if it was new."""
+    story = article.get("story_id")
+    if story and story not in alert.setdefault("story_ids", []):
+        alert["story_ids"] = sorted({*alert["story_ids"], story})
+        alert["_dirty"] = True
+    if article["url"] not in {s["url"] for s in alert.get("sources", [])}:
+        alert["sources"] = sorted([*alert.get("sources", []), _alert_source(article, ctx)], key=lambda s: (s.get("published") or "", s["url"]))
+        alert["source_count"] = len(alert["sources"])
+        alert["_dirty"] = True
+
+
+def _story_alert(store: Store, touched: dict[str, dict[str, Any]], story: str | None) -> str | None:
+    """Id of the alert that already lists a story (this batch first, then the index)."""
+    if not story:
+        return None
+    key = next((k for k, a in touched.items() if story in a.get("story_ids", [])), None)
+    if key is None:
+        hits = store.find("alerts", {"term": {"story_ids": story}}, size=1)
+        if hits:
+            key = hits[0][0]
+            touched.setdefault(key, hits[0][1])
+    return key
+
+
+def _announcement_alert(store: Store, touched: dict[str, dict[str, Any]], dep: dict[str, Any], when: datetime | None, window: float, tolerance: float) -> str | None:
+    """Id of an alert about the same announcement (this batch first, then the index within the window)."""
+    key = next((k for k, a in touched.items() if _same_announcement(a, dep, when, window, tolerance)), None)
+    if key is not None:
+        return key
+    query: dict[str, Any] = {"bool": {"filter": [{"term": {"kind": dep["kind"]}}]}}
+    if when is not None:
+        span = timedelta(days=window)
+        query["bool"]["filter"].append({"range": {"first_published": {"gte": (when - span).isoformat(), "lte": (when + span).isoformat()}}})
+    for key, alert in store.find("alerts", query, size=200, sort=[{"first_published": "asc"}]):
+        if _same_announcement(alert, dep, when, window, tolerance):
+            touched.setdefault(key, alert)
+            return key
+    return None
+
+
+def _new_alert_key(store: Store, article: dict[str, Any], when: datetime | None, ctx: RunContext, window: float, tolerance: float) -> tuple[str, dict[str, Any] | None]:
+    """A fresh alert id for an announcement no alert covers, and the document already under it (if any)."""
+    dep, story = article["deployment"], article.get("story_id")
+    anchor = (when or ctx.logical_date).date().isoformat()
+    announcement = alerts_mod.Deployment(**{"is_deployment": True, **dep})
+    key = alerts_mod.alert_key(announcement, story, anchor)
+    existing = store.get("alerts", key)
+    if existing is not None and not _same_announcement(existing, dep, when, window, tolerance):
+        key = alerts_mod.alert_key(announcement, story, f"{anchor}|{dep.get('size') or ''}")  # same day, another size
+        existing = store.get("alerts", key)
+    return key, existing
+
+
 def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
-    """Record one alert per announced deployment; later carriers of it are added to its sources."""
+    """Record one alert per story: a new announcement creates an alert, later carriers join its sources.
+
+    A carrier joins an alert of the same story (issue 5's `story_id`, when articles carry one) or,
+    failing that, of the same announcement (kind, actor, destination, size, within the merge window),
+    looked up first in this batch, then in the index. Articles of a known story that announce nothing
+    themselves join its alert too.
+    """
+    from akhbar.notify import load_alert_config
+
     store = Store.from_settings(settings)
     store.ensure()
     rules = alerts_mod.load_rules()
-    counts: Counter[str] = Counter()
-    grouped: dict[str, list[dict[str, Any]]] = {}
+    config = load_alert_config()
+    window, tolerance = config.merge_window_days, config.size_tolerance
+    candidates, followers = [], []
     for article in staging.read_jsonl(articles_ref):
         dep = alerts_mod.Deployment(**{"is_deployment": False, **article.get("deployment", {})})
         if alerts_mod.should_alert(dep, rules):
-            grouped.setdefault(alerts_mod.alert_key(dep), []).append(article)
-    new_alerts, updates = [], []
-    for key, members in sorted(grouped.items()):
-        members.sort(key=dedup.canonical_order)
-        sources = [{"article_id": a["id"], "outlet": a["outlet"], "url": a["url"], "published": a.get("published")} for a in members]
-        existing = store.get("alerts", key)
-        if existing is None:
-            first = members[0]
-            dep = first["deployment"]
-            new_alerts.append((key, {
-                "story_key": key, "kind": dep.get("kind"), "actor": dep.get("actor"), "destination": dep.get("destination"),
-                "size": dep.get("size"), "evidence": dep.get("evidence"), "confidence": dep.get("confidence"),
-                "title": first.get("title"), "first_article": first["id"], "sources": sources,
-                "created": ctx.logical_date.isoformat(), "run_id": ctx.run_id,
-                "delivery": {"state": "pending", "attempts": 0},
-            }))
+            candidates.append(article)
+        elif article.get("story_id"):
+            followers.append(article)
+    touched: dict[str, dict[str, Any]] = {}
+    created: set[str] = set()
+    for article in sorted(candidates, key=dedup.canonical_order):
+        dep, when = article["deployment"], _when(article)
+        key = _story_alert(store, touched, article.get("story_id")) or _announcement_alert(store, touched, dep, when, window, tolerance)
+        if key is None:
+            key, existing = _new_alert_key(store, article, when, ctx, window, tolerance)
+            if existing is None:
+                created.add(key)
+                existing = {**_new_alert(article, key, ctx), "_dirty": True}
+            touched.setdefault(key, existing)
+        _add_source(touched[key], article, ctx)
+    for article in sorted(followers, key=dedup.canonical_order):
+        key = _story_alert(store, touched, article["story_id"])
+        if key is not None:
+            _add_source(touched[key], article, ctx)
+    new_docs, updates = [], []
+    for key, alert in sorted(touched.items()):
+        if not alert.pop("_dirty", False):
+            continue
+        if key in created:
+            new_docs.append((key, alert))
         else:
-            merged = {s["url"]: s for s in existing.get("sources", [])} | {s["url"]: s for s in sources}
-            if len(merged) != len(existing.get("sources", [])):
-                updates.append((key, {"sources": sorted(merged.values(), key=lambda s: s["url"])}))
+            updates.append((key, {"sources": alert["sources"], "source_count": len(alert["sources"]), "story_ids": alert.get("story_ids", []), "updated": ctx.logical_date.isoformat()}))
     run = {"run_id": ctx.run_id, "stage": "alerts", "at": ctx.logical_date.isoformat()}
-    created = store.write("alerts", new_alerts, op="create", context=run)
-    counts["alerts"] = created.written
-    failed = created.failed + store.write("alerts", updates, op="update", context=run).failed
+    result = store.write("alerts", new_docs, op="create", context=run)
+    counts: Counter[str] = Counter(alerts=result.written, alerts_updated=len(updates))
+    failed = result.failed + store.write("alerts", updates, op="update", context=run).failed
     store.refresh("alerts")
     staging.write_json(ctx.counts_path("alerts"), dict(counts))
     if failed:
         raise PartialRunError(f"{len(failed)} alert writes failed and were recorded in {store.alias('deadletters')}")
     return str(ctx.dir / "alerts.counts.json")
+
+
+def _delivery_state(channels: list[dict[str, Any]], active: list[str]) -> str:
+    """Overall state of an alert: delivered once every active channel has it."""
+    states = {c["name"]: c["state"] for c in channels}
+    if not active:
+        return "pending"
+    if all(states.get(name) == "delivered" for name in active):
+        return "delivered"
+    return "failed" if any(states.get(name) in ("failed", "sending") for name in active) else "pending"
+
+
+def _payload(alert_id: str, alert: dict[str, Any]) -> dict[str, Any]:
+    """What a channel receives: the alert without its delivery bookkeeping."""
+    return {"id": alert_id, **{k: v for k, v in alert.items() if k != "delivery" and v not in (None, [], "")}}
+
+
+def _deliver_on(store: Store, alert_id: str, channel: Any, active: list[str], ctx: RunContext, timeout: float) -> str:
+    """Deliver one alert on one channel: claim it, send, record the outcome. Returns what happened:
+    'done' (delivered before), 'busy' (someone else holds it), 'delivered' or 'failed'."""
+    from akhbar.notify import DeliveryError, send
+
+    current = store.get_versioned("alerts", alert_id)
+    if current is None:
+        return "busy"
+    alert, seq_no, term = current
+    delivery = alert.get("delivery") or {}
+    records = {c["name"]: c for c in delivery.get("channels", [])}
+    record = records.get(channel.name, {"name": channel.name, "type": channel.type, "state": "pending", "attempts": 0})
+    if record["state"] == "delivered":
+        return "done"
+    now = ctx.logical_date.isoformat()
+    records[channel.name] = {**record, "state": "sending", "attempts": int(record.get("attempts", 0)) + 1, "last_attempt": now, "run_id": ctx.run_id}
+    claim = {**delivery, "channels": sorted(records.values(), key=lambda c: c["name"]), "attempts": int(delivery.get("attempts", 0)) + 1, "last_attempt": now}
+    version = store.update_if("alerts", alert_id, {"delivery": claim}, seq_no, term)
+    if version is None:
+        log.info("alert %s changed under us; another run is delivering it", alert_id)
+        return "busy"
+    try:
+        send(channel, alert_id, _payload(alert_id, alert), timeout=timeout)
+    except DeliveryError as exc:
+        records[channel.name] = {**records[channel.name], "state": "failed", "last_error": str(exc)[:1000]}
+        log.warning("alert %s not delivered on %s: %s", alert_id, channel.name, exc)
+        outcome = "failed"
+    else:
+        records[channel.name] = {k: v for k, v in records[channel.name].items() if k != "last_error"} | {"state": "delivered", "delivered_at": now}
+        outcome = "delivered"
+    done = sorted(records.values(), key=lambda c: c["name"])
+    state = _delivery_state(done, active)
+    result = {**claim, "channels": done, "state": state, "last_error": records[channel.name].get("last_error")}
+    if state == "delivered":
+        result["delivered_at"] = now
+    store.update_if("alerts", alert_id, {"delivery": result}, *version)
+    return outcome
+
+
+def deliver_stage(settings: Settings, ctx: RunContext) -> str:
+    """Deliver every alert not yet delivered on every active channel, and record each attempt.
+
+    Each channel is claimed with a conditional update before sending (two runs never send the same
+    alert on the same channel), marked delivered after its notifier returns, and retried on later runs
+    after a failure. A delivery failure is recorded on the alert, never raised: the rest goes on.
+    """
+    from akhbar.notify import active_channels, load_alert_config
+
+    store = Store.from_settings(settings)
+    store.ensure()
+    config = load_alert_config()
+    channels = active_channels(config)
+    active = [c.name for c in channels]
+    counts: Counter[str] = Counter()
+    store.refresh("alerts")
+    waiting = store.find("alerts", {"bool": {"must_not": [{"term": {"delivery.state": "delivered"}}]}}, size=config.max_per_run, sort=[{"created": "asc"}, {"first_published": "asc"}])
+    if waiting and not channels:
+        log.warning("%d alert(s) wait for delivery but no channel is configured (config/alerts.yaml)", len(waiting))
+    for alert_id, _ in waiting:
+        for channel in channels:
+            outcome = _deliver_on(store, alert_id, channel, active, ctx, config.timeout_s)
+            if outcome == "busy":
+                break
+            if outcome == "delivered":
+                counts["alerts_delivered"] += 1
+            elif outcome == "failed":
+                counts["delivery_failed"] += 1
+    store.refresh("alerts")
+    staging.write_json(ctx.counts_path("deliver"), dict(counts))
+    return str(ctx.counts_path("deliver"))
 
 
 def summarize(ctx: RunContext) -> dict[str, int]:
@@ -457,4 +669,5 @@ def run_once(settings: Settings, ctx: RunContext, feeds_path: Path | str | None 
     articles = extract_stage(settings, ctx, pages)
     indexed = index_stage(settings, ctx, articles)
     alerts_stage(settings, ctx, indexed)
+    deliver_stage(settings, ctx)
     return summarize(ctx)

@@ -69,8 +69,14 @@ def index(articles_ref: str, airflow_context: dict[str, Any]) -> str:
     return pipeline.index_stage(settings, ctx, articles_ref)
 
 
-def alerts(indexed_ref: str, airflow_context: dict[str, Any]) -> dict[str, int]:
-    """The alerts task; returns the run's counts, which Airflow shows as its XCom."""
+def alerts(indexed_ref: str, airflow_context: dict[str, Any]) -> str:
+    """The alerts task: one alert per story in the alerts index."""
     settings, ctx = context_for(airflow_context)
-    pipeline.alerts_stage(settings, ctx, indexed_ref)
+    return pipeline.alerts_stage(settings, ctx, indexed_ref)
+
+
+def deliver(airflow_context: dict[str, Any]) -> dict[str, int]:
+    """The deliver task (Airflow notifiers); returns the run's counts, which Airflow shows as its XCom."""
+    settings, ctx = context_for(airflow_context)
+    pipeline.deliver_stage(settings, ctx)
     return pipeline.summarize(ctx)

@@ -1,0 +1,152 @@
+"""Richer fields: places with variants, people with roles, quantities in every written form; and the
+labelled set's precision and recall pinned at the issue's goals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from akhbar.evaluation import KINDS, evaluate, load_passages
+from akhbar.fields import extract_fields
+
+LABELLED = Path(__file__).parent / "data" / "deployments.yaml"
+
+
+def values(text: str, category: str = "personnel") -> list[int | None]:
+    return [q["value"] for q in extract_fields(text)["quantities"] if q["category"] == category]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("أرسلت واشنطن 560 جنديًا إلى العراق", 560),
+        ("وصل ٥٦٠ عسكريا إلى القاعدة", 560),
+        ("قررت نشر ثلاثة آلاف وخمسمئة جندي", 3500),
+        ("قررت نشر ثلاثة الاف وخمسمائة جندي", 3500),
+        ("سحب ألفي جندي من سوريا", 2000),
+        ("إرسال 5 آلاف و500 جندي", 5500),
+        ("نشر 1,200 عسكري في رومانيا", 1200),
+        ("ستدفع بثلاثة آلاف جندي إلى المنطقة", 3000),
+        ("نحو 2500 من مشاة البحرية", 2500),
+        ("أرسلت خمسة عشر مستشارا", 15),
+        ("مئة وعشرين ألف جندي", 120000),
+        ("قوة قوامها ثلاثمائة وخمسين مقاتلا", 350),
+    ],
+)
+def test_troop_counts_in_digits_indic_digits_and_words(text: str, expected: int) -> None:
+    assert values(text) == [expected]
+    assert extract_fields(text)["troops"] == [expected]
+
+
+def test_approximate_vague_and_share_quantities() -> None:
+    [q] = extract_fields("وصل نحو 2500 جندي إلى الكويت")["quantities"]
+    assert q["approximate"] and q["value"] == 2500
+    [q] = extract_fields("انتشر مئات الجنود على الحدود")["quantities"]
+    assert q["approximate"] and q["value"] is None
+    shares = [q for q in extract_fields("ستخفض ألمانيا عدد جنودها في العراق بنحو الثلث")["quantities"] if q.get("share")]
+    assert shares and abs(shares[0]["share"] - 1 / 3) < 0.01 and shares[0]["category"] == "personnel"
+    assert extract_fields("ستخفض ألمانيا عدد جنودها في العراق بنحو الثلث")["troops"] == []
+
+
+def test_years_and_number_lists_are_not_counts() -> None:
+    assert values("ينتشرون في العراق منذ عام 2014 جنديا") == []
+    assert values("تضم القوة مقاتلات إف-35 و٣ سفن حربية", "ships") == [3]
+
+
+def test_aircraft_and_ships() -> None:
+    fields = extract_fields("أرسلت البحرية الأمريكية مدمرتين و12 مقاتلة وثلاث سفن حربية إلى البحر الأحمر")
+    assert fields["aircraft"] == [12]
+    assert fields["ships"] == [2, 3]
+    assert fields["troops"] == []
+
+
+def test_place_variants_normalise_to_one_canonical_name_with_coordinates() -> None:
+    for text in ("وصلت القوات إلى إربيل", "وصلت القوات إلى اربيل", "وصلت القوات إلى هولير", "وصلت القوات إلى أربيل"):
+        fields = extract_fields(text)
+        assert fields["place_names"] == ["أربيل"], text
+        assert fields["places"][0]["country_code"] == "IQ" and fields["places"][0]["location"]["lat"] == pytest.approx(36.19)
+    assert extract_fields("في سورية")["place_names"] == extract_fields("في سوريا")["place_names"] == ["سوريا"]
+    assert extract_fields("قاعدة عين الاسد")["place_names"] == ["قاعدة عين الأسد"]
+
+
+def test_longest_name_wins_and_ambiguous_names_need_context() -> None:
+    assert extract_fields("وصلت قوات إلى سلطنة عمان")["place_names"] == ["سلطنة عمان"]
+    assert extract_fields("مؤتمر في عمان")["place_names"] == ["عمان"]
+    assert extract_fields("قدمت الحكومة دعما ماليا ودعم مالي كبير")["place_names"] == []
+    assert extract_fields("انسحاب القوات الفرنسية من مالي")["place_names"] == ["مالي"]
+    assert "الولايات المتحدة" not in extract_fields("قال العديد من المسؤولين")["place_names"]
+
+
+def test_organisations_one_entity_per_name() -> None:
+    fields = extract_fields("قال البنتاغون إن قوات التحالف تقاتل داعش، ونفى الحوثيون وحزب الله ذلك.")
+    assert {"وزارة الدفاع الأمريكية", "التحالف الدولي", "تنظيم الدولة الإسلامية", "جماعة الحوثي", "حزب الله"} <= set(fields["organisations"])
+
+
+def test_people_with_roles() -> None:
+    fields = extract_fields("أعلن وزير الدفاع الأميركي، آشتون كارتر، إرسال قوات. وقال أردوغان، الرئيس التركي، إن بلاده مستعدة. وأكد اللواء يحيى رسول ذلك.")
+    people = {p["name"]: p.get("role") for p in fields["people"]}
+    assert people["آشتون كارتر"] == "وزير الدفاع الأميركي"
+    assert people["رجب طيب أردوغان"] == "الرئيس التركي"
+    assert people["يحيى رسول"] == "اللواء"
+
+
+def test_labelled_set_is_large_and_varied() -> None:
+    passages = load_passages(LABELLED)
+    assert len(passages) >= 80
+    labels = [p["label"] for p in passages]
+    assert all(labels.count(k) >= 8 for k in KINDS) and labels.count("none") >= 30
+    styles = {p["style"] for p in passages}
+    assert {"iraqi", "levantine", "gulf", "egyptian", "background", "denial", "domestic", "sport", "economic", "figurative"} <= styles
+    assert len({p["id"] for p in passages}) == len(passages)
+
+
+def test_labelled_set_meets_precision_and_recall_goals() -> None:
+    report, errors = evaluate(load_passages(LABELLED))
+    for name in (*KINDS, "detection", "troop_count"):
+        assert report[name]["precision"] >= 0.95, (name, report[name], errors)
+        assert report[name]["recall"] >= 0.90, (name, report[name], errors)
+
+
+def test_sample_pages_whole_articles() -> None:
+    """Whole extracted articles, not single passages: only the three announcements among the samples."""
+    import yaml
+
+    from akhbar.alerts import detect_deployment
+    from akhbar.extract import extract_article, load_boilerplate
+    from akhbar.samples import SAMPLES_DIR
+
+    manifest = yaml.safe_load((SAMPLES_DIR / "manifest.yaml").read_text(encoding="utf-8"))
+    found = {}
+    for entry in manifest["pages"]:
+        if entry["lang"] != "ar":
+            continue
+        html = (SAMPLES_DIR / "pages" / entry["file"]).read_bytes().decode(entry.get("encoding", "utf-8")).replace("{{BASE}}", "http://127.0.0.1:1")
+        article = extract_article(html, f"http://127.0.0.1:1/pages/{entry['file']}", rules=load_boilerplate())
+        dep = detect_deployment(article.title, article.text, extract_fields(article.text, article.title))
+        found[entry["file"]] = (dep.kind, dep.actor, dep.destination, dep.size) if dep.is_deployment else None
+    assert found == {
+        "wasat-1.html": ("deploy", "الولايات المتحدة", "قاعدة القيارة", 560),
+        "rafidain-1.html": ("deploy", "الولايات المتحدة", "قاعدة القيارة", 560),
+        "wasat-2.html": None,
+        "sham-1.html": ("deploy", "تركيا", "حلب", None),
+        "sham-2.html": ("deploy", "التحالف الدولي", "دير الزور", None),  # moved to a base, no origin named
+        "nil-1.html": None,
+        "nil-2.html": None,
+        "rafidain-2.html": None,
+    }
+
+
+def test_field_extraction_scores_do_not_regress() -> None:
+    """A floor under the first-look scores of bench/eval_fields.py (docs/fields-and-alerts.md), not a goal."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "eval_fields.py"
+    proc = subprocess.run([sys.executable, str(bench)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    report = json.loads(proc.stdout)
+    for name in ("places", "organisations", "people", "roles", "troops", "aircraft", "ships"):
+        assert report[name]["precision"] >= 0.85 and report[name]["recall"] >= 0.85, (name, report[name])
