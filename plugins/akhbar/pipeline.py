@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
+import os
+import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -192,10 +197,12 @@ def page_host(page: dict[str, Any]) -> str:
 
 
 def build_article(
-    page: dict[str, Any], ctx: RunContext, settings: Settings, *, doc: Any = None, learned: frozenset[str] = frozenset()
+    page: dict[str, Any], ctx: RunContext, settings: Settings, *, doc: Any = None, learned: frozenset[str] = frozenset(),
+    timings: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Turn one fetched page into an article document, or a reject (error or non-Arabic)."""
     lang_cfg = settings.tunables.get("language", {})
+    clock = _Clock(timings)
     try:
         if isinstance(doc, Exception):
             raise doc
@@ -205,7 +212,9 @@ def build_article(
         )
     except ExtractError as exc:
         return None, _reject(ctx, "extract", "error", str(exc), url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"])
+    clock.lap("clean_ms")
     lang = detect(article.text, sample_chars=int(lang_cfg.get("sample_chars", 3000)), seed=int(lang_cfg.get("seed", 0)))
+    clock.lap("language_ms")
     if not is_kept(lang, tuple(lang_cfg.get("keep", ["ar"]))):
         return None, _reject(
             ctx, "extract", "language", f"language {lang.lang} (p={lang.prob}), declared {article.declared_language or 'none'}",
@@ -215,6 +224,9 @@ def build_article(
     title = article.title or page.get("title", "")
     fields = extract_fields(article.text, title, load_gazetteer())
     deployment = alerts_mod.detect_deployment(title, article.text, fields)
+    clock.lap("fields_ms")
+    signature_fields = _dedup_fields(title, article.text, settings)
+    clock.lap("signature_ms")
     doc = {
         "id": page["id"],
         "url": page["url"],
@@ -240,7 +252,7 @@ def build_article(
         "first_seen": ctx.logical_date.isoformat(),
         "run_id": ctx.run_id,
         "content_hash": dedup.content_hash(article.text),
-        **_dedup_fields(title, article.text, settings),
+        **signature_fields,
         "word_count": len(article.text.split()),
         "language": {"detected": lang.lang, "declared": article.declared_language or None, "probability": lang.prob, "arabic_ratio": round(lang.arabic_ratio, 4)},
         **fields,
@@ -263,45 +275,95 @@ def _dedup_fields(title: str, text: str, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _main_texts(pages: Iterable[dict[str, Any]]) -> tuple[dict[str, Any], list[Sighting]]:
-    """trafilatura's result (or the exception) per page id, and the short lines each page shows."""
-    docs: dict[str, Any] = {}
-    sightings: list[Sighting] = []
-    rules = load_boilerplate()
-    for page in pages:
-        try:
-            doc = trafilatura_doc(page["html"], page["final_url"])
-        except Exception as exc:  # noqa: BLE001 - recorded as this page's reject in build_article
-            docs[page["id"]] = exc if isinstance(exc, ExtractError) else ExtractError(f"{type(exc).__name__}: {exc}")
-            continue
-        doc.body = doc.commentsbody = None  # the trees are not needed any more; keep the batch small
-        docs[page["id"]] = doc
-        sightings.append(Sighting(page_host(page), page["id"], candidate_lines(doc.text or "", rules)))
-    return docs, sightings
+class _Clock:
+    """Milliseconds spent per step, recorded into a dict (or nowhere)."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into = into
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.into is not None:
+            self.into[name] = round((now - self.last) * 1000, 3)
+        self.last = now
+
+
+def _parse_page(page: dict[str, Any]) -> tuple[str, Any, Sighting | None, float]:
+    """trafilatura's result (or the exception) for one page, the short lines it shows, and the time taken."""
+    start = time.perf_counter()
+    try:
+        doc = trafilatura_doc(page["html"], page["final_url"])
+    except Exception as exc:  # noqa: BLE001 - recorded as this page's reject in build_article
+        error = exc if isinstance(exc, ExtractError) else ExtractError(f"{type(exc).__name__}: {exc}")
+        return page["id"], error, None, (time.perf_counter() - start) * 1000
+    doc.body = doc.commentsbody = None  # the trees are not needed any more; keep the batch small
+    sighting = Sighting(page_host(page), page["id"], candidate_lines(doc.text or "", load_boilerplate()))
+    return page["id"], doc, sighting, (time.perf_counter() - start) * 1000
+
+
+def _build_one(job: tuple[dict[str, Any], RunContext, Settings, Any, frozenset[str]]) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, float]]:
+    """build_article for one page in a worker, never raising: an unexpected failure becomes the page's reject."""
+    page, ctx, settings, doc, learned = job
+    timings: dict[str, float] = {}
+    try:
+        article, reject = build_article(page, ctx, settings, doc=doc, learned=learned, timings=timings)
+    except Exception as exc:  # noqa: BLE001 - one broken page never stops the run
+        log.exception("unexpected failure on %s", page.get("url"))
+        article, reject = None, _reject(ctx, "extract", "error", f"{type(exc).__name__}: {exc}", url=page.get("canonical_url"), feed=page.get("feed"))
+    return article, reject, timings
+
+
+@contextmanager
+def _workers(settings: Settings, pages: int) -> Iterator[Callable[..., Iterable[Any]]]:
+    """A map over worker processes for CPU-bound page work (inline for small batches or workers: 1)."""
+    cfg = settings.tunables.get("extract", {})
+    wanted = cfg.get("workers", "auto")
+    count = (os.cpu_count() or 1) if wanted in (None, "auto") else int(wanted)
+    if count <= 1 or pages < int(cfg.get("parallel_min_pages", 40)):
+        yield map
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method)) as pool:
+        yield lambda fn, items: pool.map(fn, items, chunksize=8)
 
 
 def extract_stage(settings: Settings, ctx: RunContext, pages_ref: str) -> str:
-    """Extract, clean (fixed rules and the lines learned per host), identify the language of and annotate every fetched page."""
+    """Extract, clean (fixed rules and the lines learned per host), identify the language of and annotate every fetched page.
+
+    The page work runs in worker processes (`extract.workers`, one per core by default); two passes over
+    the staged batch, so only the extracted texts (not every page's HTML) are held at once.
+    """
     counts: Counter[str] = Counter()
     rejects: list[dict[str, Any]] = []
     articles: list[dict[str, Any]] = []
-    # Two passes over the staged batch, so only the extracted texts (not every page's HTML) are held at once.
-    docs, sightings = _main_texts(staging.read_jsonl(pages_ref))
-    learner = HostBoilerplate(Store.from_settings(settings), LearnRules.from_tunables(settings.tunables))
-    learned = learner.observe(sightings, ctx.logical_date)
-    for page in staging.read_jsonl(pages_ref):
-        try:
-            doc, reject = build_article(page, ctx, settings, doc=docs.get(page["id"]), learned=learned.get(page_host(page), frozenset()))
-        except Exception as exc:  # noqa: BLE001 - one broken page never stops the run
-            log.exception("unexpected failure on %s", page.get("url"))
-            doc, reject = None, _reject(ctx, "extract", "error", f"{type(exc).__name__}: {exc}", url=page.get("canonical_url"), feed=page.get("feed"))
-        if reject is not None:
-            rejects.append(reject)
-            counts["non_arabic" if reject["kind"] == "language" else "errors"] += 1
-        else:
-            counts["extracted"] += 1
-            articles.append(doc)
+    timings: list[dict[str, Any]] = []
+    pages_count = sum(1 for _ in staging.read_jsonl(pages_ref))
+    with _workers(settings, pages_count) as pmap:
+        docs: dict[str, Any] = {}
+        sightings: list[Sighting] = []
+        parse_ms: dict[str, float] = {}
+        for page_id, doc, sighting, ms in pmap(_parse_page, staging.read_jsonl(pages_ref)):
+            docs[page_id] = doc
+            parse_ms[page_id] = ms
+            if sighting is not None:
+                sightings.append(sighting)
+        learner = HostBoilerplate(Store.from_settings(settings), LearnRules.from_tunables(settings.tunables))
+        learned = learner.observe(sightings, ctx.logical_date)
+        jobs = (
+            (page, ctx, settings, docs.pop(page["id"], None), learned.get(page_host(page), frozenset()))
+            for page in staging.read_jsonl(pages_ref)
+        )
+        for article, reject, step_ms in pmap(_build_one, jobs):
+            if reject is not None:
+                rejects.append(reject)
+                counts["non_arabic" if reject["kind"] == "language" else "errors"] += 1
+            else:
+                counts["extracted"] += 1
+                articles.append(article)
+                timings.append({"id": article["id"], "trafilatura_ms": parse_ms.get(article["id"], 0.0), **step_ms})
     staging.write_jsonl(ctx.batch("extract"), articles)
+    staging.write_jsonl(ctx.dir / "extract.timings.jsonl.gz", timings)
     _finish(ctx, "extract", counts, rejects)
     return str(ctx.batch("extract"))
 
