@@ -65,3 +65,10 @@ def sample_feeds(sample_server: SampleServer, tmp_path: Path) -> Path:
 def make_ctx(settings: Settings, run_id: str = "test-run", when: datetime | None = None) -> pipeline.RunContext:
     """A run context at a fixed logical date."""
     return pipeline.make_context(settings, run_id, when or datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture(autouse=True)
+def _loopback_has_no_robots_txt(request: pytest.FixtureRequest) -> None:
+    """The loopback test server answers 404 for robots.txt (everything allowed) unless a test serves one (oneshot)."""
+    if "httpserver" in request.fixturenames:
+        request.getfixturevalue("httpserver").expect_request("/robots.txt").respond_with_data("", status=404)
