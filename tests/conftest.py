@@ -17,6 +17,9 @@ from akhbar.index import Store
 from akhbar.samples import SampleServer
 
 GOLDEN = Path(__file__).parent / "golden"
+# A short per-host delay keeps the suite fast (subprocesses and the DAG test inherit it); politeness itself is
+# tested with explicit delays.
+os.environ.setdefault("AKHBAR_HOST_DELAY_S", "0.01")
 
 
 @pytest.fixture(scope="session")

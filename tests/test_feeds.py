@@ -54,8 +54,8 @@ def test_poll_feed_over_http(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/rss").respond_with_data(rss(ITEM.format(title="خبر", link="http://outlet.example/a")), content_type="application/rss+xml")
     httpserver.expect_request("/gone").respond_with_data("no", status=404)
     with Fetcher(load_tunables(), allow_private=True) as fetcher:
-        items, _ = poll_feed(fetcher, Feed("t", httpserver.url_for("/rss")))
-        assert len(items) == 1
+        result = poll_feed(fetcher, Feed("t", httpserver.url_for("/rss")))
+        assert len(result.items) == 1 and result.status == 200
         with pytest.raises(FeedError, match="HTTP 404"):
             poll_feed(fetcher, Feed("t", httpserver.url_for("/gone")))
 

@@ -34,7 +34,7 @@ class FeedsFile:
     """The parsed feeds file."""
 
     feeds: tuple[Feed, ...]
-    allow_private_networks: bool = False
+    allow_private_networks: Any = False  # bool, or a tuple of allowed ip networks
     path: Path | None = None
 
 
@@ -71,8 +71,20 @@ class Settings:
             index_prefix=prefix,
             feeds_path=Path(env.get("AKHBAR_FEEDS") or CONFIG_DIR / "feeds.yaml"),
             staging_url=staging,
-            tunables=load_tunables(),
+            tunables=_with_env_overrides(load_tunables(), env),
         )
+
+
+def _with_env_overrides(tunables: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """Tunables with AKHBAR_HOST_DELAY_S (per-host politeness delay) applied when set."""
+    delay = env.get("AKHBAR_HOST_DELAY_S")
+    if not delay:
+        return tunables
+    try:
+        seconds = float(delay)
+    except ValueError as exc:
+        raise ConfigError(f"AKHBAR_HOST_DELAY_S {delay!r} is not a number of seconds") from exc
+    return {**tunables, "polite": {**tunables.get("polite", {}), "host_delay_s": seconds}}
 
 
 @lru_cache(maxsize=1)
@@ -118,7 +130,10 @@ def load_feeds(path: Path | str) -> FeedsFile:
                 country=str(item.get("country") or ""),
             )
         )
-    allow = data.get("allow_private_networks", False)
-    if not isinstance(allow, bool):
-        raise ConfigError(f"{path}: 'allow_private_networks' must be true or false")
+    from akhbar.fetch import parse_networks
+
+    try:
+        allow = parse_networks(data.get("allow_private_networks", False))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: 'allow_private_networks' {exc}") from exc
     return FeedsFile(feeds=tuple(feeds), allow_private_networks=allow, path=path)

@@ -13,7 +13,7 @@ from typing import Any
 import feedparser
 
 from akhbar.config import Feed
-from akhbar.fetch import Fetcher, FetchError, decode_body
+from akhbar.fetch import Fetcher, FetchError, decode_body, garbled_reason
 from akhbar.urls import canonical_url, url_id
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,10 @@ FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9,
 
 class FeedError(Exception):
     """A feed could not be polled or parsed; the message is the recorded reason."""
+
+    def __init__(self, reason: str, http_status: int | None = None) -> None:
+        super().__init__(reason)
+        self.http_status = http_status
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,9 @@ def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int =
         raise FeedError(reason)
     if parsed.get("bozo"):
         log.warning("feed %s is malformed (%s); keeping its valid entries", feed.name, parsed.get("bozo_exception"))
+    garbled = garbled_reason(text)
+    if garbled:
+        raise FeedError(f"feed text cannot be decoded cleanly: {garbled}")
     items: list[Item] = []
     problems: list[str] = []
     for entry in parsed.entries[:max_items]:
@@ -99,12 +106,30 @@ def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int =
     return items, problems
 
 
-def poll_feed(fetcher: Fetcher, feed: Feed, max_items: int = 200) -> tuple[list[Item], list[str]]:
-    """Fetch and parse one feed; raise FeedError with the reason when it fails."""
+@dataclass(frozen=True)
+class PollResult:
+    """One poll of a feed: its items, or nothing new (HTTP 304), and the validators to send next time."""
+
+    status: int
+    items: list[Item]
+    problems: list[str]
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def poll_feed(fetcher: Fetcher, feed: Feed, max_items: int = 200, validators: dict[str, str] | None = None) -> PollResult:
+    """Fetch (conditionally, when validators are given) and parse one feed; raise FeedError with the reason when it fails."""
     try:
-        resp = fetcher.get(feed.url, accept=FEED_ACCEPT)
+        resp = fetcher.get(feed.url, accept=FEED_ACCEPT, headers=validators or None)
     except FetchError as exc:
         raise FeedError(str(exc)) from exc
+    if resp.status == 304 and validators:
+        return PollResult(304, [], [], resp.headers.get("etag"), resp.headers.get("last-modified"))
     if resp.status != 200:
-        raise FeedError(f"HTTP {resp.status}")
-    return parse_feed(resp.body, feed, resp.headers.get("content-type", ""), max_items)
+        raise FeedError(f"HTTP {resp.status}", resp.status)
+    items, problems = parse_feed(resp.body, feed, resp.headers.get("content-type", ""), max_items)
+    return PollResult(200, items, problems, resp.headers.get("etag"), resp.headers.get("last-modified"))

@@ -16,7 +16,7 @@ from akhbar.normalize import search_form
 
 log = logging.getLogger(__name__)
 
-KINDS = ("articles", "rejects", "alerts")
+KINDS = ("articles", "rejects", "alerts", "feeds")
 
 
 class IndexError_(RuntimeError):
@@ -129,6 +129,30 @@ class Store:
             for hit in resp["hits"]["hits"]:
                 found.update(c.get("canonical_url") for c in hit["_source"].get("copies", []))
         return found & set(wanted)
+
+    def get_many(self, kind: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Sources of those ids that exist in an index kind, by id."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 1000):
+            resp = self.es.mget(index=self.alias(kind), ids=ids[start : start + 1000])
+            out.update({d["_id"]: d["_source"] for d in resp["docs"] if d.get("found")})
+        return out
+
+    def values_present(self, kind: str, field: str, values: Iterable[str]) -> set[str]:
+        """Those of values that some document of an index kind has in a keyword field."""
+        wanted = list(dict.fromkeys(values))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            resp = self.es.search(
+                index=self.alias(kind),
+                query={"terms": {field: chunk}},
+                size=0,
+                aggs={"present": {"terms": {"field": field, "include": chunk, "size": len(chunk)}}},
+            )
+            found.update(b["key"] for b in resp["aggregations"]["present"]["buckets"])
+        return found
 
     def ids_with_hash(self, hashes: Iterable[str]) -> dict[str, str]:
         """Map content hashes already indexed to the id of the article that has them."""
