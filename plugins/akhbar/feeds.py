@@ -9,6 +9,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -133,3 +134,55 @@ def poll_feed(fetcher: Fetcher, feed: Feed, max_items: int = 200, validators: di
         raise FeedError(f"HTTP {resp.status}", resp.status)
     items, problems = parse_feed(resp.body, feed, resp.headers.get("content-type", ""), max_items)
     return PollResult(200, items, problems, resp.headers.get("etag"), resp.headers.get("last-modified"))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A feed URL proposed for a site, and what polling it once gave."""
+
+    url: str
+    found_by: str
+    ok: bool
+    title: str = ""
+    items: int = 0
+    newest: str | None = None
+    reason: str = ""
+
+
+def _probe(fetcher: Fetcher, url: str, found_by: str, max_items: int) -> Candidate:
+    """Poll a candidate feed URL once and say whether it is a usable feed."""
+    feed = Feed(name="candidate", url=url)
+    try:
+        resp = fetcher.get(url, accept=FEED_ACCEPT)
+        if resp.status != 200:
+            raise FeedError(f"HTTP {resp.status}")
+        items, _problems = parse_feed(resp.body, feed, resp.headers.get("content-type", ""), max_items)
+        title = feedparser.parse(io.BytesIO(resp.body)).feed.get("title", "")
+    except (FetchError, FeedError) as exc:
+        return Candidate(url, found_by, False, reason=str(exc))
+    dates = sorted((i.published for i in items if i.published), reverse=True)
+    return Candidate(url, found_by, True, title=str(title).strip(), items=len(items), newest=dates[0] if dates else None)
+
+
+def discover_feeds(fetcher: Fetcher, site_url: str, probe_paths: list[str], max_candidates: int = 10) -> list[Candidate]:
+    """Feed URLs of a site: the <link rel=alternate> feeds and feed-like links trafilatura finds on its page, else
+    common feed paths; each candidate is polled once (through the same guards) to confirm it is a feed."""
+    from trafilatura.feeds import FeedParameters, determine_feed
+
+    parts = urlsplit(site_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FeedError(f"not a site URL: {site_url!r}")
+    base = f"{parts.scheme}://{parts.netloc}"
+    try:
+        resp = fetcher.get(site_url, accept="text/html,application/xhtml+xml")
+    except FetchError as exc:
+        raise FeedError(f"cannot fetch {site_url}: {exc}") from exc
+    if resp.status != 200:
+        raise FeedError(f"cannot fetch {site_url}: HTTP {resp.status}")
+    html, _encoding = decode_body(resp.body, resp.headers.get("content-type", ""))
+    domain = (parts.hostname or "").removeprefix("www.")
+    found = determine_feed(html, FeedParameters(base, domain, site_url))
+    sources = {url: "page links" for url in found}
+    if not found:
+        sources = {urljoin(base + "/", path.lstrip("/")): "common path" for path in probe_paths}
+    return [_probe(fetcher, url, how, 200) for url, how in list(sources.items())[:max_candidates]]

@@ -135,7 +135,10 @@ class Store:
         ids = list(dict.fromkeys(ids))
         out: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), 1000):
-            resp = self.es.mget(index=self.alias(kind), ids=ids[start : start + 1000])
+            try:
+                resp = self.es.mget(index=self.alias(kind), ids=ids[start : start + 1000])
+            except NotFoundError:
+                return {}
             out.update({d["_id"]: d["_source"] for d in resp["docs"] if d.get("found")})
         return out
 
