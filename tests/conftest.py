@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from werkzeug import Request, Response
 
 from akhbar import es_local, pipeline
 from akhbar.config import Settings
@@ -71,7 +72,16 @@ def make_ctx(settings: Settings, run_id: str = "test-run", when: datetime | None
 
 
 @pytest.fixture(autouse=True)
-def _loopback_has_no_robots_txt(request: pytest.FixtureRequest) -> None:
-    """The loopback test server answers 404 for robots.txt (everything allowed) unless a test serves one (oneshot)."""
-    if "httpserver" in request.fixturenames:
-        request.getfixturevalue("httpserver").expect_request("/robots.txt").respond_with_data("", status=404)
+def _loopback_robots_txt(request: pytest.FixtureRequest) -> None:
+    """The loopback test server answers 404 for robots.txt (everything allowed) unless a test sets httpserver.robots_txt."""
+    if "httpserver" not in request.fixturenames:
+        return
+    server = request.getfixturevalue("httpserver")
+    server.robots_txt = None
+
+    def robots(_request: Request) -> Response:
+        if server.robots_txt is None:
+            return Response("", status=404)
+        return Response(server.robots_txt, content_type="text/plain")
+
+    server.expect_request("/robots.txt").respond_with_handler(robots)

@@ -188,13 +188,16 @@ def _fetch_page(fetcher: Fetcher, item: dict[str, Any]) -> dict[str, Any]:
 
 def _same_page_rejects(ctx: RunContext, store: Store, pages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Split fetched pages into those to extract and rejects for pages whose rel=canonical is already indexed or
-    is shared with an earlier page of this batch (kept: the smallest id)."""
+    is shared with another page of this batch (kept: the page at its canonical URL, else the smallest id)."""
     declared = {p["page_canonical_url"] for p in pages if p.get("page_canonical_url") and p["page_canonical_url"] != p["canonical_url"]}
     indexed = store.values_present("articles", "page_canonical_url", declared) | store.values_present("articles", "canonical_url", declared) if declared else set()
     keep: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     claimed: set[str] = set()
-    for page in sorted(pages, key=lambda p: p["id"]):
+    def preference(page: dict[str, Any]) -> tuple[bool, str]:
+        return (page.get("page_canonical_url") or page["canonical_url"]) != page["canonical_url"], page["id"]
+
+    for page in sorted(pages, key=preference):
         key = page.get("page_canonical_url") or page["canonical_url"]
         if key != page["canonical_url"] and key in indexed:
             reason = f"same page as the indexed {key} (rel=canonical)"
