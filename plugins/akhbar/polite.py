@@ -35,7 +35,8 @@ class HostScheduler:
     """Runs jobs on a thread pool so that each host gets at most per_host concurrent jobs, started at least delay_s apart.
 
     A dispatcher hands a job to a worker only when its host has a free connection and its delay has passed,
-    so workers never sleep on politeness and a slow host holds at most per_host workers.
+    so workers never sleep on politeness and a slow host holds at most per_host workers. A host's first job runs
+    alone: it reads robots.txt, whose Crawl-delay then paces the rest.
     """
 
     def __init__(self, workers: int, per_host: int, delay_s: float, delay_for: Callable[[str], float | None] | None = None) -> None:
@@ -62,6 +63,7 @@ class HostScheduler:
         for i, (url, _job) in enumerate(jobs):
             queues.setdefault(host_key(url), deque()).append(i)
         active: Counter[str] = Counter()
+        completed: Counter[str] = Counter()
         next_start: dict[str, float] = {}
         cond = threading.Condition()
         state = {"in_flight": 0, "remaining": len(jobs)}
@@ -71,6 +73,7 @@ class HostScheduler:
                 error = fut.exception()
                 outcomes[i] = Outcome(error=error) if error is not None else Outcome(fut.result())
                 active[host] -= 1
+                completed[host] += 1
                 state["in_flight"] -= 1
                 state["remaining"] -= 1
                 cond.notify_all()
@@ -84,11 +87,13 @@ class HostScheduler:
                     if state["in_flight"] >= self.workers:
                         break
                     queue = queues[host]
-                    if active[host] >= self.per_host:
+                    if active[host] >= (self.per_host if completed[host] else 1):
                         continue
                     ready_at = next_start.get(host, 0.0)
                     if ready_at > now:
                         wait = ready_at - now if wait is None else min(wait, ready_at - now)
+                        continue
+                    if not completed[host] and active[host]:
                         continue
                     i = queue.popleft()
                     if not queue:
