@@ -123,9 +123,10 @@ def host_rates(log: list[tuple[str, float, int]]) -> dict[str, float]:
     for host, when, status in log:
         if status:
             by_host[host].append(when)
-    means, peaks = [], []
+    means, peaks, gaps = [], [], []
     for times in by_host.values():
         times.sort()
+        gaps.extend(b - a for a, b in zip(times, times[1:], strict=False))
         span = times[-1] - times[0]
         means.append((len(times) - 1) / span if span > 0 else float(len(times)))
         peak, j = 0, 0
@@ -134,7 +135,12 @@ def host_rates(log: list[tuple[str, float, int]]) -> dict[str, float]:
                 j += 1
             peak = max(peak, i - j + 1)
         peaks.append(peak)
-    return {"mean_req_per_host_s": round(sum(means) / len(means), 3), "max_req_in_any_1s_window_one_host": max(peaks), "hosts": len(by_host)}
+    return {
+        "mean_req_per_host_s": round(sum(means) / len(means), 3),
+        "max_req_in_any_1s_window_one_host": max(peaks),
+        "min_gap_between_requests_to_one_host_s": round(min(gaps), 3) if gaps else None,
+        "hosts": len(by_host),
+    }
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from airflow.sdk import dag, get_current_context, task
 
 DOC = """
 ### Akhbar ingest
-One ingestion cycle: **poll** every feed of `AKHBAR_FEEDS` → **fetch** the article pages not yet
+One ingestion cycle: **poll** the feeds of `AKHBAR_FEEDS` that are due (conditional GET, adaptive intervals, state in `<prefix>-feeds`) → **fetch** the article pages not yet
 indexed → **extract** (trafilatura, Arabic boilerplate removal, language, fields, deployment detection)
 → **index** (exact-copy dedup, bulk write to `<prefix>-articles`) → **alerts** (`<prefix>-alerts`).
 Tasks pass references to staged batches (`AKHBAR_STAGING_URL`), never payloads. Reruns of the same

@@ -80,6 +80,8 @@ def test_feed_not_due_is_not_requested(settings: Settings, store: Store, httpser
     counts = pipeline.run_once(settings, make_ctx(settings, "p2", T0 + timedelta(minutes=2)), path)
     assert counts["feeds_skipped"] == 1 and counts["feeds_polled"] == 0
     assert len(requests_to(httpserver, "/rss")) == 1
+    forced = pipeline.run_once(settings, make_ctx(settings, "p3", T0 + timedelta(minutes=3)), path, all_feeds=True)
+    assert forced["feeds_polled"] == 1 and len(requests_to(httpserver, "/rss")) == 2
 
 
 def test_rerun_of_a_poll_reuses_its_batch(settings: Settings, store: Store, httpserver: HTTPServer, tmp_path: Path) -> None:

@@ -79,27 +79,28 @@ def es_reset() -> None:
     click.echo(f"deleted indices and templates under {settings.index_prefix}-*")
 
 
-def _cycle(feeds: Path | None, run_id: str | None) -> dict[str, int]:
+def _cycle(feeds: Path | None, run_id: str | None, all_feeds: bool = False) -> dict[str, int]:
     """Run one ingestion cycle with run id and logical date taken at the command's edge."""
     from akhbar import pipeline
 
     settings = _settings()
     now = datetime.now(UTC).replace(microsecond=0)
     ctx = pipeline.make_context(settings, run_id or f"cli__{now:%Y%m%dT%H%M%SZ}", now)
-    return pipeline.run_once(settings, ctx, feeds)
+    return pipeline.run_once(settings, ctx, feeds, all_feeds=all_feeds)
 
 
 @main.command("run-once", help="Run one full ingestion cycle in-process: poll, fetch, extract, language, dedup, fields, index, alerts.")
 @click.option("--feeds", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="Feeds file (default: AKHBAR_FEEDS or config/feeds.yaml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's counts per stage as JSON.")
 @click.option("--run-id", help="Run id (default: cli__<UTC time>); reusing one reruns that cycle idempotently.")
-def run_once(feeds: Path | None, as_json: bool, run_id: str | None) -> None:
+@click.option("--all-feeds", is_flag=True, help="Poll every feed now, parked ones too, whatever their next poll time (still conditionally).")
+def run_once(feeds: Path | None, as_json: bool, run_id: str | None, all_feeds: bool) -> None:
     from elasticsearch import ConnectionError as ESConnectionError
 
     from akhbar.pipeline import PartialRunError
 
     try:
-        counts = _cycle(feeds, run_id)
+        counts = _cycle(feeds, run_id, all_feeds)
     except (ConfigError, PartialRunError) as exc:
         _fail(str(exc))
     except ESConnectionError as exc:

@@ -99,8 +99,9 @@ def _poll_one(fetcher: Fetcher, feed: Feed, state: feedstate.FeedState, max_item
     return poll_feed(fetcher, feed, max_items, state.validators())
 
 
-def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None) -> str:
-    """Poll the feeds that are due, conditionally and politely; one failing feed is recorded and the others go on.
+def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None, *, all_feeds: bool = False) -> str:
+    """Poll the feeds that are due (every feed with all_feeds), conditionally and politely; one failing feed is
+    recorded and the others go on.
 
     A rerun of a run whose poll finished returns the same batch: feed states have moved on since, and
     polling again would lose the items the first attempt found.
@@ -117,7 +118,7 @@ def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | Non
     counts: Counter[str] = Counter()
     rejects: list[dict[str, Any]] = []
     items: dict[str, Item] = {}
-    due = [f for f in feeds_file.feeds if feedstate.is_due(states[f.name], ctx.logical_date, policy)]
+    due = [f for f in feeds_file.feeds if all_feeds or feedstate.is_due(states[f.name], ctx.logical_date, policy)]
     counts["feeds_skipped"] = len(feeds_file.feeds) - len(due)
     with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
         scheduler = HostScheduler.from_tunables(settings.tunables, fetcher.crawl_delay)
@@ -413,9 +414,9 @@ def summarize(ctx: RunContext) -> dict[str, int]:
     return {key: int(total[key]) for key in COUNT_KEYS}
 
 
-def run_once(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None) -> dict[str, int]:
+def run_once(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None, *, all_feeds: bool = False) -> dict[str, int]:
     """One full ingestion cycle in-process, through the same stage functions the DAG's tasks call."""
-    items = poll_stage(settings, ctx, feeds_path)
+    items = poll_stage(settings, ctx, feeds_path, all_feeds=all_feeds)
     pages = fetch_stage(settings, ctx, items, feeds_path)
     articles = extract_stage(settings, ctx, pages)
     index_stage(settings, ctx, articles)
