@@ -68,6 +68,12 @@ class HostScheduler:
         cond = threading.Condition()
         state = {"in_flight": 0, "remaining": len(jobs)}
 
+        def started(host: str, url: str, job: Callable[[], R]) -> R:
+            with cond:
+                next_start[host] = time.monotonic() + self._delay(url)
+                cond.notify_all()
+            return job()
+
         def finished(i: int, host: str, fut: Future[R]) -> None:
             with cond:
                 error = fut.exception()
@@ -91,7 +97,8 @@ class HostScheduler:
                         continue
                     ready_at = next_start.get(host, 0.0)
                     if ready_at > now:
-                        wait = ready_at - now if wait is None else min(wait, ready_at - now)
+                        if ready_at != float("inf"):
+                            wait = ready_at - now if wait is None else min(wait, ready_at - now)
                         continue
                     if not completed[host] and active[host]:
                         continue
@@ -101,8 +108,9 @@ class HostScheduler:
                     url, job = jobs[i]
                     active[host] += 1
                     state["in_flight"] += 1
-                    next_start[host] = now + self._delay(url)
-                    pool.submit(job).add_done_callback(lambda fut, i=i, host=host: finished(i, host, fut))
+                    # The delay counts from when the job really starts on a worker, not from dispatch.
+                    next_start[host] = float("inf")
+                    pool.submit(started, host, url, job).add_done_callback(lambda fut, i=i, host=host: finished(i, host, fut))
                     dispatched = True
                 if state["remaining"] and not dispatched:
                     cond.wait(timeout=wait)
