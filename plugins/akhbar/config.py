@@ -89,8 +89,8 @@ def _with_env_overrides(tunables: dict[str, Any], env: dict[str, str]) -> dict[s
 
 @lru_cache(maxsize=1)
 def load_tunables() -> dict[str, Any]:
-    """Load config/tunables.yaml (timeouts, limits, thresholds)."""
-    return _read_yaml(CONFIG_DIR / "tunables.yaml")
+    """Load config/tunables.yaml (timeouts, limits, thresholds), with AKHBAR_HOST_DELAY_S applied when set."""
+    return _with_env_overrides(_read_yaml(CONFIG_DIR / "tunables.yaml"), dict(os.environ))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -238,6 +238,9 @@ class Fetcher:
         agent_name = str(fetch.get("user_agent", "AkhbarBot/0.1"))
         self.user_agent = f"{agent_name} contact: {fetch.get('contact', '')}".strip()
         self.robots = Robots(agent_name.split("/")[0].split()[0], float(fetch.get("max_crawl_delay_s", 30))) if robots else None
+        self.host_delay_s = float(tunables.get("polite", {}).get("host_delay_s", 1.0))
+        self._last_send: dict[str, float] = {}
+        self._pace_lock = threading.Lock()
         timeout = httpx.Timeout(
             connect=float(fetch.get("connect_timeout_s", 5)),
             read=float(fetch.get("read_timeout_s", 10)),
@@ -275,6 +278,21 @@ class Fetcher:
         """Crawl-delay robots.txt sets for url's origin (capped), once robots.txt has been read."""
         return self.robots.crawl_delay(url) if self.robots else None
 
+    def _pace(self, url: str) -> float:
+        """Wait until this host's delay has passed since the last request sent to it; return the seconds waited."""
+        host = (urlsplit(url).hostname or "").lower()
+        delay = max(self.host_delay_s, self.crawl_delay(url) or 0.0)
+        waited = 0.0
+        while True:
+            with self._pace_lock:
+                now = time.monotonic()
+                ready = self._last_send.get(host, float("-inf")) + delay
+                if now >= ready:
+                    self._last_send[host] = now
+                    return waited
+            time.sleep(ready - now)
+            waited += ready - now
+
     def get(
         self,
         url: str,
@@ -293,6 +311,8 @@ class Fetcher:
             addresses = vet_url(current, self.allow_private)
             if check_robots and self.robots is not None:
                 self.robots.check(self, current)
+            # The scheduler spaces requests per host; this is the exact gate, right before sending.
+            deadline += self._pace(current)
             target, host_header, extensions = _pinned(current, addresses[0])
             req_headers = {"Accept": accept, **host_header, **(headers or {})}
             outer = getattr(_deadline, "at", None)
