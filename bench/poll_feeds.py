@@ -31,7 +31,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
 
-from akhbar import pipeline, staging  # noqa: E402
+from akhbar import fetch, pipeline, staging  # noqa: E402
 from akhbar.config import Settings  # noqa: E402
 from akhbar.index import Store  # noqa: E402
 
@@ -143,6 +143,20 @@ def host_rates(log: list[tuple[str, float, int]]) -> dict[str, float]:
     }
 
 
+SENDS: list[tuple[str, float, int]] = []
+_pace = fetch.Fetcher._pace
+
+
+def _logged_pace(self: fetch.Fetcher, url: str) -> float:
+    """The fetcher's per-host gate, with the moment each request is let out recorded (client-side view)."""
+    waited = _pace(self, url)
+    SENDS.append((url.split("/")[2].split(":")[0], time.monotonic(), 0 if url.endswith("/robots.txt") else 1))
+    return waited
+
+
+fetch.Fetcher._pace = _logged_pace
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, default=500)
@@ -190,6 +204,8 @@ def main() -> None:
             stop_parent.send("log")
             log = out_parent.recv()
             counts = staging.read_json(ctx.counts_path("poll"))
+            client = host_rates([(h, t, 1) for h, t, _kind in SENDS])
+            SENDS.clear()
             statuses: dict[str, int] = defaultdict(int)
             for _h, _t, status in log:
                 statuses["robots.txt" if status == 0 else str(status)] += 1
@@ -199,7 +215,8 @@ def main() -> None:
                 "requests": len(log),
                 "statuses": dict(statuses),
                 "counts": counts,
-                **host_rates(log),
+                "server_side": host_rates(log),
+                "client_side_incl_robots": client,
             }
     finally:
         stop_parent.send("quit")

@@ -93,7 +93,8 @@ def test_crawl_delay_is_honoured_and_capped(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/p").respond_with_handler(rec)
     tunables = {"fetch": {**load_tunables()["fetch"], "max_crawl_delay_s": 0.4}}
     with Fetcher(tunables, allow_private=True) as fetcher:
-        scheduler = HostScheduler(workers=8, per_host=2, delay_s=0.0, delay_for=fetcher.crawl_delay)
+        scheduler = HostScheduler(workers=8, per_host=2, delay_s=0.0)
+        scheduler.attach(fetcher)
         fetch_all(fetcher, scheduler, [httpserver.url_for(f"/p?n={i}") for i in range(4)])
         assert fetcher.crawl_delay(httpserver.url_for("/p")) == 0.4
     gaps = [b - a for a, b in zip(rec.starts, rec.starts[1:], strict=False)]

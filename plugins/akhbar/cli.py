@@ -249,7 +249,7 @@ def feeds_check(feeds_path: Path | None, as_json: bool) -> None:
     settings = _settings()
     feeds_file = _feeds_file(feeds_path)
     with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
-        scheduler = HostScheduler.from_tunables(settings.tunables, fetcher.crawl_delay)
+        scheduler = HostScheduler.from_tunables(settings.tunables, fetcher)
         outcomes = scheduler.map([(f.url, partial(poll_feed, fetcher, f)) for f in feeds_file.feeds])
     rows = []
     for feed, outcome in zip(feeds_file.feeds, outcomes, strict=True):

@@ -8,7 +8,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -240,6 +240,7 @@ class Fetcher:
         self.robots = Robots(agent_name.split("/")[0].split()[0], float(fetch.get("max_crawl_delay_s", 30))) if robots else None
         self.host_delay_s = float(tunables.get("polite", {}).get("host_delay_s", 1.0))
         self._last_send: dict[str, float] = {}
+        self.on_send: Callable[[str, float], None] | None = None
         self._pace_lock = threading.Lock()
         timeout = httpx.Timeout(
             connect=float(fetch.get("connect_timeout_s", 5)),
@@ -313,6 +314,8 @@ class Fetcher:
                 self.robots.check(self, current)
             # The scheduler spaces requests per host; this is the exact gate, right before sending.
             deadline += self._pace(current)
+            if self.on_send is not None:
+                self.on_send(current, time.monotonic())
             target, host_header, extensions = _pinned(current, addresses[0])
             req_headers = {"Accept": accept, **host_header, **(headers or {})}
             outer = getattr(_deadline, "at", None)

@@ -121,7 +121,7 @@ def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | Non
     due = [f for f in feeds_file.feeds if all_feeds or feedstate.is_due(states[f.name], ctx.logical_date, policy)]
     counts["feeds_skipped"] = len(feeds_file.feeds) - len(due)
     with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
-        scheduler = HostScheduler.from_tunables(settings.tunables, fetcher.crawl_delay)
+        scheduler = HostScheduler.from_tunables(settings.tunables, fetcher)
         outcomes = scheduler.map([(f.url, partial(_poll_one, fetcher, f, states[f.name], max_items)) for f in due])
     updated: list[feedstate.FeedState] = []
     for feed, outcome in zip(due, outcomes, strict=True):
@@ -225,7 +225,7 @@ def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path:
     todo = [item for item in items if item["id"] not in known]
     counts["already_seen"] = len(items) - len(todo)
     with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
-        scheduler = HostScheduler.from_tunables(settings.tunables, fetcher.crawl_delay)
+        scheduler = HostScheduler.from_tunables(settings.tunables, fetcher)
         outcomes = scheduler.map([(item["url"], partial(_fetch_page, fetcher, item)) for item in todo])
     fetched: list[dict[str, Any]] = []
     for item, outcome in zip(todo, outcomes, strict=True):

@@ -44,12 +44,30 @@ class HostScheduler:
         self.per_host = max(1, per_host)
         self.delay_s = max(0.0, delay_s)
         self.delay_for = delay_for
+        self.hooked = False
+        self._cond = threading.Condition()
+        self._next_start: dict[str, float] = {}
 
     @classmethod
-    def from_tunables(cls, tunables: dict[str, Any], delay_for: Callable[[str], float | None] | None = None) -> HostScheduler:
-        """A scheduler configured by the `polite` section of tunables.yaml."""
+    def from_tunables(cls, tunables: dict[str, Any], fetcher: Any = None) -> HostScheduler:
+        """A scheduler configured by the `polite` section of tunables.yaml, paced by the fetcher's sends if given."""
         polite = tunables.get("polite", {})
-        return cls(int(polite.get("workers", 16)), int(polite.get("connections_per_host", 2)), float(polite.get("host_delay_s", 1.0)), delay_for)
+        scheduler = cls(int(polite.get("workers", 16)), int(polite.get("connections_per_host", 2)), float(polite.get("host_delay_s", 1.0)))
+        if fetcher is not None:
+            scheduler.attach(fetcher)
+        return scheduler
+
+    def attach(self, fetcher: Any) -> None:
+        """Pace hosts by when the fetcher really sends (robots.txt and redirect hops included), and use its Crawl-delay."""
+        self.delay_for = fetcher.crawl_delay
+        fetcher.on_send = self.sent
+        self.hooked = True
+
+    def sent(self, url: str, when: float) -> None:
+        """A request to url's host went out at `when` (monotonic): the host's next request waits for its delay."""
+        with self._cond:
+            self._next_start[host_key(url)] = when + self._delay(url)
+            self._cond.notify_all()
 
     def _delay(self, url: str) -> float:
         """Seconds between request starts on url's host: the configured delay, or robots.txt's Crawl-delay if longer."""
@@ -64,14 +82,15 @@ class HostScheduler:
             queues.setdefault(host_key(url), deque()).append(i)
         active: Counter[str] = Counter()
         completed: Counter[str] = Counter()
-        next_start: dict[str, float] = {}
-        cond = threading.Condition()
+        next_start = self._next_start
+        cond = self._cond
         state = {"in_flight": 0, "remaining": len(jobs)}
 
         def started(host: str, url: str, job: Callable[[], R]) -> R:
-            with cond:
-                next_start[host] = time.monotonic() + self._delay(url)
-                cond.notify_all()
+            if not self.hooked:
+                with cond:
+                    next_start[host] = time.monotonic() + self._delay(url)
+                    cond.notify_all()
             return job()
 
         def finished(i: int, host: str, fut: Future[R]) -> None:
@@ -80,6 +99,8 @@ class HostScheduler:
                 outcomes[i] = Outcome(error=error) if error is not None else Outcome(fut.result())
                 active[host] -= 1
                 completed[host] += 1
+                if next_start.get(host) == float("inf"):
+                    next_start[host] = time.monotonic()  # the job sent nothing (refused before connecting)
                 state["in_flight"] -= 1
                 state["remaining"] -= 1
                 cond.notify_all()
@@ -108,7 +129,7 @@ class HostScheduler:
                     url, job = jobs[i]
                     active[host] += 1
                     state["in_flight"] += 1
-                    # The delay counts from when the job really starts on a worker, not from dispatch.
+                    # Until the job really sends (or starts, without a fetcher attached), the host waits.
                     next_start[host] = float("inf")
                     pool.submit(started, host, url, job).add_done_callback(lambda fut, i=i, host=host: finished(i, host, fut))
                     dispatched = True
