@@ -74,9 +74,9 @@ class TrickleServer:
         with conn:
             request = conn.recv(65536)
             if b"/robots.txt" in request.split(b"\r\n", 1)[0]:
-                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 return
-            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: 100000\r\n\r\n"
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n"
             slow = head if self.slow_headers else b"<" * 100000
             if not self.slow_headers:
                 conn.sendall(head)

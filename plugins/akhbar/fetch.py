@@ -323,7 +323,11 @@ class Fetcher:
             try:
                 try:
                     request = self._client.build_request("GET", target, headers=req_headers, extensions=extensions)
-                    resp = self._client.send(request, stream=True)
+                    try:
+                        resp = self._client.send(request, stream=True)
+                    except httpx.RemoteProtocolError:
+                        # A kept-alive connection the server had just closed: GET is safe to send once more.
+                        resp = self._client.send(request, stream=True)
                 except httpx.TimeoutException as exc:
                     raise FetchError(self._timeout_reason(current, deadline, exc)) from exc
                 except httpx.HTTPError as exc:
