@@ -130,7 +130,7 @@ def _ago(value: str | None, now: datetime) -> str:
     span = abs(seconds)
     amount = f"{span // 86400}d" if span >= 86400 else f"{span // 3600}h" if span >= 3600 else f"{span // 60}m"
     rel = "now" if span < 60 else (f"in {amount}" if seconds > 0 else f"{amount} ago")
-    return f"{when:%Y-%m-%d %H:%M} ({rel})"
+    return f"{when:%m-%d %H:%M} ({rel})"
 
 
 _HEALTH = {"ok": "green", "not_modified": "green", "new": "yellow", "error": "red", "parked": "magenta"}
@@ -141,7 +141,7 @@ def feeds() -> None:
     pass
 
 
-@feeds.command("status", help="Every feed's health from the feed states in Elasticsearch, with when it will next be polled.")
+@feeds.command("status", help="Every feed's health from the feed states in Elasticsearch, with when it will next be polled (all columns on terminals 150 wide or more; --json for every field).")
 @click.option("--feeds", "feeds_path", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="Feeds file (default: AKHBAR_FEEDS or config/feeds.yaml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the states as JSON.")
 def feeds_status(feeds_path: Path | None, as_json: bool) -> None:
@@ -162,21 +162,33 @@ def feeds_status(feeds_path: Path | None, as_json: bool) -> None:
         click.echo(json.dumps(docs, ensure_ascii=False, indent=1))
         return
     now = datetime.now(UTC)
-    table = Table(title=f"{len(states)} feeds of {feeds_file.path}")
-    for col in ("feed", "outlet", "health", "HTTP", "last success", "fails", "interval", "next poll", "new / in feed", "seen", "last error"):
-        table.add_column(col, overflow="fold")
+    console = Console()
+    wide = console.width >= 150
+    table = Table(title=f"{len(states)} feeds of {feeds_file.path} (times UTC)")
+    columns = ["feed", "outlet", "health", "HTTP", "last success", "fails", "interval", "next poll", "new / in feed", "seen", "last error"]
+    if not wide:
+        columns = ["feed", "health", "fails", "next poll", "last error"]
+    for col in columns:
+        table.add_column(col, overflow="fold", no_wrap=col in ("feed", "last success", "next poll"))
     for st in states.values():
         health = "never polled" if st.status == "new" else st.status.replace("_", " ")
         style = _HEALTH.get(st.status, "")
-        interval = f"{st.interval_s // 3600}h{st.interval_s % 3600 // 60:02d}m" if st.interval_s else "–"
         error = (st.parked_reason or st.last_error or "") if st.status in ("error", "parked") else ""
-        table.add_row(
-            st.feed, st.outlet, f"[{style}]{health}[/]" if style else health, str(st.last_http_status or "–"),
-            _ago(st.last_success, now), str(st.consecutive_failures), interval,
-            _ago(st.next_poll, now) if st.next_poll else "next run", f"{st.last_new_items} / {st.last_items}",
-            str(st.items_seen), error[:120],
-        )
-    Console().print(table)
+        cells = {
+            "feed": st.feed,
+            "outlet": st.outlet,
+            "health": f"[{style}]{health}[/]" if style else health,
+            "HTTP": str(st.last_http_status or "–"),
+            "last success": _ago(st.last_success, now),
+            "fails": str(st.consecutive_failures),
+            "interval": f"{st.interval_s // 3600}h{st.interval_s % 3600 // 60:02d}m" if st.interval_s else "–",
+            "next poll": _ago(st.next_poll, now) if st.next_poll else "next run",
+            "new / in feed": f"{st.last_new_items} / {st.last_items}",
+            "seen": str(st.items_seen),
+            "last error": error[:120],
+        }
+        table.add_row(*(cells[c] for c in columns))
+    console.print(table)
     counts = Counter(s.status for s in states.values())
     click.echo("  ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
@@ -320,7 +332,14 @@ def demo(query: str, port: int) -> None:
     from akhbar.index import Store
     from akhbar.samples import SampleServer
 
+    import dataclasses
+    import os
+
     settings = _settings()
+    if not os.environ.get("AKHBAR_HOST_DELAY_S"):
+        # The demo's only host is its own loopback sample server: no need to wait a second between its pages.
+        tunables = {**settings.tunables, "polite": {**settings.tunables.get("polite", {}), "host_delay_s": 0.05}}
+        settings = dataclasses.replace(settings, tunables=tunables)
     now = datetime.now(UTC).replace(microsecond=0)
     with SampleServer(port=port) as server:
         feeds = server.write_feeds_file(ROOT / ".cache" / "demo" / "feeds.yaml")
