@@ -209,6 +209,10 @@ class Robots:
             self._rules[origin] = rules
             return rules
 
+    def load(self, fetcher: Fetcher, url: str) -> None:
+        """Read (once) the robots.txt of url's origin; failures are kept as the origin's rules."""
+        self._load(fetcher, self.origin(url))
+
     def check(self, fetcher: Fetcher, url: str) -> None:
         """Raise RobotsDisallowed unless the origin's robots.txt lets this crawler fetch url."""
         rules = self._load(fetcher, self.origin(url))
@@ -278,6 +282,14 @@ class Fetcher:
     def crawl_delay(self, url: str) -> float | None:
         """Crawl-delay robots.txt sets for url's origin (capped), once robots.txt has been read."""
         return self.robots.crawl_delay(url) if self.robots else None
+
+    def prepare(self, url: str) -> None:
+        """Read the robots.txt of url's origin ahead of its first request (a refused address is left to that request)."""
+        if self.robots is not None:
+            try:
+                self.robots.load(self, url)
+            except FetchError:
+                pass
 
     def _pace(self, url: str) -> float:
         """Wait until this host's delay has passed since the last request sent to it; return the seconds waited."""

@@ -8,6 +8,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
@@ -35,8 +36,9 @@ class HostScheduler:
     """Runs jobs on a thread pool so that each host gets at most per_host concurrent jobs, started at least delay_s apart.
 
     A dispatcher hands a job to a worker only when its host has a free connection and its delay has passed,
-    so workers never sleep on politeness and a slow host holds at most per_host workers. A host's first job runs
-    alone: it reads robots.txt, whose Crawl-delay then paces the rest.
+    so workers never sleep on politeness and a slow host holds at most per_host workers. With a fetcher attached,
+    each host starts with a job of its own that reads robots.txt, whose Crawl-delay then paces the rest; until a
+    host's first job is done, it has only that one in flight.
     """
 
     def __init__(self, workers: int, per_host: int, delay_s: float, delay_for: Callable[[str], float | None] | None = None) -> None:
@@ -45,6 +47,7 @@ class HostScheduler:
         self.delay_s = max(0.0, delay_s)
         self.delay_for = delay_for
         self.hooked = False
+        self.prepare: Callable[[str], None] | None = None
         self._cond = threading.Condition()
         self._next_start: dict[str, float] = {}
 
@@ -60,6 +63,7 @@ class HostScheduler:
     def attach(self, fetcher: Any) -> None:
         """Pace hosts by when the fetcher really sends (robots.txt and redirect hops included), and use its Crawl-delay."""
         self.delay_for = fetcher.crawl_delay
+        self.prepare = fetcher.prepare
         fetcher.on_send = self.sent
         self.hooked = True
 
@@ -80,11 +84,17 @@ class HostScheduler:
         queues: dict[str, deque[int]] = {}
         for i, (url, _job) in enumerate(jobs):
             queues.setdefault(host_key(url), deque()).append(i)
+        # Negative indices are the per-host preparation jobs (robots.txt), run before the host's first real job.
+        prepares: list[str] = []
+        if self.prepare is not None:
+            for queue in queues.values():
+                prepares.append(jobs[queue[0]][0])
+                queue.appendleft(-len(prepares))
         active: Counter[str] = Counter()
         completed: Counter[str] = Counter()
         next_start = self._next_start
         cond = self._cond
-        state = {"in_flight": 0, "remaining": len(jobs)}
+        state = {"in_flight": 0, "remaining": len(jobs) + len(prepares)}
 
         def started(host: str, url: str, job: Callable[[], R]) -> R:
             if not self.hooked:
@@ -96,7 +106,8 @@ class HostScheduler:
         def finished(i: int, host: str, fut: Future[R]) -> None:
             with cond:
                 error = fut.exception()
-                outcomes[i] = Outcome(error=error) if error is not None else Outcome(fut.result())
+                if i >= 0:
+                    outcomes[i] = Outcome(error=error) if error is not None else Outcome(fut.result())
                 active[host] -= 1
                 completed[host] += 1
                 if next_start.get(host) == float("inf"):
@@ -126,7 +137,7 @@ class HostScheduler:
                     i = queue.popleft()
                     if not queue:
                         del queues[host]
-                    url, job = jobs[i]
+                    url, job = jobs[i] if i >= 0 else (prepares[-i - 1], partial(self.prepare, prepares[-i - 1]))
                     active[host] += 1
                     state["in_flight"] += 1
                     # Until the job really sends (or starts, without a fetcher attached), the host waits.
