@@ -6,7 +6,6 @@ import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -245,8 +244,3 @@ def test_one_broken_page_never_stops_the_others(settings: Settings, store: Store
     assert counts["indexed"] == 1 and counts["errors"] == 2
     reasons = reject_reasons(store, "fetch")
     assert "not an HTML page" in reasons[httpserver.url_for("/pdf")] and "HTTP 500" in reasons[httpserver.url_for("/500")]
-
-
-def feed_rows(store: Store) -> dict[str, Any]:
-    store.refresh("feeds")
-    return {h["_id"]: h["_source"] for h in store.es.search(index=store.alias("feeds"), size=100)["hits"]["hits"]}
