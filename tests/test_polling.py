@@ -210,8 +210,15 @@ def test_robots_txt_disallow_is_obeyed(settings: Settings, store: Store, httpser
     counts = pipeline.run_once(settings, make_ctx(settings, "robots", T0), path)
     assert counts["indexed"] == 1 and counts["errors"] == 1
     assert requests_to(httpserver, "/private/2") == []
-    assert len(requests_to(httpserver, "/robots.txt")) == 2  # once per stage (poll, fetch), cached within each
     assert "robots.txt" in reject_reasons(store, "fetch")[httpserver.url_for("/private/2")]
+    # Read once for both stages; kept a day, then read again.
+    assert len(requests_to(httpserver, "/robots.txt")) == 1
+    pipeline.run_once(settings, make_ctx(settings, "robots-2", T0 + timedelta(hours=2)), path, all_feeds=True)
+    assert len(requests_to(httpserver, "/robots.txt")) == 1
+    httpserver.robots_txt = "User-agent: *\nDisallow: /\n"
+    later = pipeline.run_once(settings, make_ctx(settings, "robots-3", T0 + timedelta(days=1, hours=1)), path, all_feeds=True)
+    assert len(requests_to(httpserver, "/robots.txt")) == 2
+    assert later["feeds_failed"] == 1 and "disallows" in store.get("feeds", "r")["last_error"]
 
 
 def test_same_article_through_two_feeds_and_tracking_params_is_fetched_once(settings: Settings, store: Store, httpserver: HTTPServer, tmp_path: Path) -> None:

@@ -170,15 +170,29 @@ def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]
 
 
 class Robots:
-    """robots.txt rules per origin, fetched once through the guarded fetcher and kept for the fetcher's life (RFC 9309)."""
+    """robots.txt rules per origin, fetched once through the guarded fetcher and kept for the fetcher's life (RFC 9309).
+
+    `seed` takes rules read earlier (the pipeline keeps them in Elasticsearch for a day); `fetched` gives the
+    rules read during this fetcher's life, to be kept. Unreachable robots.txt files are not kept: retried next run.
+    """
 
     def __init__(self, agent_token: str, max_crawl_delay_s: float = 30.0, max_bytes: int = 512_000) -> None:
         self.agent = agent_token
         self.max_crawl_delay_s = max_crawl_delay_s
         self.max_bytes = max_bytes
         self._rules: dict[str, Protego | str | None] = {}
+        self._fetched: dict[str, str | None] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    def seed(self, bodies: dict[str, str | None]) -> None:
+        """Rules known already, by origin: a robots.txt body, or None for 'no robots.txt' (everything allowed)."""
+        for origin, body in bodies.items():
+            self._rules[origin] = Protego.parse(body) if body is not None else None
+
+    def fetched(self) -> dict[str, str | None]:
+        """robots.txt bodies (None: none there) read from the network by this fetcher, by origin."""
+        return dict(self._fetched)
 
     @staticmethod
     def origin(url: str) -> str:
@@ -201,9 +215,12 @@ class Robots:
                 rules: Protego | str | None = f"robots.txt of {origin} unreachable ({exc}); treated as disallowing everything"
             else:
                 if resp.status == 200:
-                    rules = Protego.parse(resp.body.decode("utf-8", errors="replace"))
+                    body = resp.body.decode("utf-8", errors="replace")
+                    rules = Protego.parse(body)
+                    self._fetched[origin] = body
                 elif 400 <= resp.status < 500:
                     rules = None
+                    self._fetched[origin] = None
                 else:
                     rules = f"robots.txt of {origin} answered HTTP {resp.status}; treated as disallowing everything"
             self._rules[origin] = rules

@@ -16,7 +16,7 @@ from akhbar.normalize import search_form
 
 log = logging.getLogger(__name__)
 
-KINDS = ("articles", "rejects", "alerts", "feeds")
+KINDS = ("articles", "rejects", "alerts", "feeds", "robots")
 
 
 class IndexError_(RuntimeError):

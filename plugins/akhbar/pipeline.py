@@ -20,7 +20,7 @@ from upath import UPath
 
 from akhbar import alerts as alerts_mod
 from akhbar import dedup, staging
-from akhbar import feedstate
+from akhbar import feedstate, robotscache
 from akhbar.config import Feed, Settings, load_feeds
 from akhbar.extract import ExtractError, extract_article, load_boilerplate
 from akhbar.feeds import FeedError, Item, PollResult, poll_feed
@@ -29,7 +29,7 @@ from akhbar.fields import extract_fields, load_gazetteer
 from akhbar.index import Store
 from akhbar.language import detect, is_kept
 from akhbar.normalize import search_form
-from akhbar.polite import HostScheduler
+from akhbar.polite import HostScheduler, Outcome
 from akhbar.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,17 @@ def _finish(ctx: RunContext, stage: str, counts: Counter[str], rejects: list[dic
     log.info("stage %s of %s: %s", stage, ctx.run_id, dict(counts))
 
 
+def _run_politely(settings: Settings, ctx: RunContext, store: Store, fetcher: Fetcher, jobs: list[tuple[str, Any]]) -> list[Outcome[Any]]:
+    """Run fetch jobs through the per-host scheduler, with robots.txt files kept from earlier stages and runs."""
+    ttl = int(settings.tunables.get("polite", {}).get("robots_ttl_s", 86_400))
+    if fetcher.robots is not None and jobs:
+        fetcher.robots.seed(robotscache.load(store, (url for url, _job in jobs), ctx.logical_date, ttl))
+    outcomes = HostScheduler.from_tunables(settings.tunables, fetcher).map(jobs)
+    if fetcher.robots is not None:
+        robotscache.save(store, fetcher.robots.fetched(), ctx.logical_date)
+    return outcomes
+
+
 def _poll_one(fetcher: Fetcher, feed: Feed, state: feedstate.FeedState, max_items: int) -> PollResult:
     """Poll one feed conditionally with its stored validators."""
     return poll_feed(fetcher, feed, max_items, state.validators())
@@ -121,8 +132,7 @@ def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | Non
     due = [f for f in feeds_file.feeds if all_feeds or feedstate.is_due(states[f.name], ctx.logical_date, policy)]
     counts["feeds_skipped"] = len(feeds_file.feeds) - len(due)
     with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
-        scheduler = HostScheduler.from_tunables(settings.tunables, fetcher)
-        outcomes = scheduler.map([(f.url, partial(_poll_one, fetcher, f, states[f.name], max_items)) for f in due])
+        outcomes = _run_politely(settings, ctx, store, fetcher, [(f.url, partial(_poll_one, fetcher, f, states[f.name], max_items)) for f in due])
     updated: list[feedstate.FeedState] = []
     for feed, outcome in zip(due, outcomes, strict=True):
         state = states[feed.name]
@@ -225,8 +235,7 @@ def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path:
     todo = [item for item in items if item["id"] not in known]
     counts["already_seen"] = len(items) - len(todo)
     with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
-        scheduler = HostScheduler.from_tunables(settings.tunables, fetcher)
-        outcomes = scheduler.map([(item["url"], partial(_fetch_page, fetcher, item)) for item in todo])
+        outcomes = _run_politely(settings, ctx, store, fetcher, [(item["url"], partial(_fetch_page, fetcher, item)) for item in todo])
     fetched: list[dict[str, Any]] = []
     for item, outcome in zip(todo, outcomes, strict=True):
         if outcome.error is not None:
