@@ -31,6 +31,9 @@ def fetcher() -> Fetcher:
         "http://224.0.0.1/", "http://239.255.255.250/", "http://[ff02::1]/", "http://[ff0e::1]/",
         "http://169.254.0.1/", "http://100.127.255.254/", "http://198.18.0.1/",
         "https://user:pw@127.0.0.1:8443/x",
+        # IPv6 transition forms that route to a refused IPv4 address
+        "http://[64:ff9b::a9fe:a9fe]/", "http://[64:ff9b::7f00:1]/", "http://[2002:a9fe:a9fe::1]/", "http://[2002:0a00:0001::1]/",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
     ],
 )
 def test_private_addresses_refused(url: str) -> None:
@@ -53,6 +56,8 @@ def test_loopback_allowed_when_configured(httpserver: HTTPServer, fetcher: Fetch
 def test_public_addresses_pass() -> None:
     assert vet_url("http://93.184.215.14/", allow_private=False) == ["93.184.215.14"]
     assert vet_url("http://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/", allow_private=False)
+    assert vet_url("http://[::ffff:93.184.215.14]/", allow_private=False)
+    assert vet_url("http://[64:ff9b::5db8:d70e]/", allow_private=False)  # NAT64 of a public address
 
 
 def test_allowlisted_network_only() -> None:

@@ -112,10 +112,29 @@ class Response:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for: IPv4-mapped, 6to4 or NAT64 (RFC 6052, last 32 bits)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in net for net in _NAT64):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for loopback, private, link-local, CGNAT, ULA, multicast, unspecified and reserved addresses."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return _forbidden(ip.ipv4_mapped)
+    """True for loopback, private, link-local, CGNAT, ULA, multicast, unspecified and reserved addresses, and for
+    IPv6 addresses that embed one of those (IPv4-mapped, 6to4, NAT64)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and _forbidden(embedded):
+            return True
+        if ip.ipv4_mapped is not None:
+            return False
     return not ip.is_global or ip.is_multicast
 
 
@@ -134,7 +153,7 @@ def _allowed(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_private: N
         return True
     if isinstance(allow_private, bool):
         return allow_private
-    plain = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None else ip
+    plain = (_embedded_ipv4(ip) or ip) if isinstance(ip, ipaddress.IPv6Address) else ip
     return any(plain in net for net in allow_private)
 
 
