@@ -174,3 +174,21 @@ def test_trickled_headers_hit_the_total_deadline() -> None:
     finally:
         server.close()
     assert server.most_sent < 15
+
+
+def test_connection_goes_to_the_vetted_address_only(httpserver: HTTPServer, fetcher: Fetcher) -> None:
+    """The socket backend connects to the address pinned for the host, never to a lookup of its own."""
+    from akhbar import fetch
+
+    httpserver.expect_request("/pinned").respond_with_data("pinned", content_type="text/html")
+    url = f"http://outlet.invalid:{httpserver.port}/pinned"  # .invalid never resolves
+    fetch._pins.map = {"outlet.invalid": "127.0.0.1"}
+    try:
+        resp = fetcher._client.get(url)
+    finally:
+        fetch._pins.map = {}
+    assert resp.text == "pinned" and resp.request.headers["Host"] == f"outlet.invalid:{httpserver.port}"
+    import httpx
+
+    with pytest.raises(httpx.ConnectError, match="not vetted"):
+        fetcher._client.get(httpserver.url_for("/pinned"))

@@ -30,6 +30,7 @@ _ATTR = re.compile(r"""([a-zA-Z:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 # UTF-8 Arabic read as Latin-1/windows-1252 (Ø§Ù„) or as windows-1256 (ط§ظ„): the marks of mojibake.
 _MOJIBAKE = re.compile("[\u00d8\u00d9][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]|[\u0637\u0638][\u00a0-\u00bf\u0152\u0153\u0192\u02c6\u2013-\u203a\u20ac\u2122\u067e\u0679\u0686\u0698\u0688\u06af\u06a9\u0691\u06ba\u06be\u06c1\u200c\u200d\u200e\u200f]")
 _deadline = threading.local()
+_pins = threading.local()
 _ARABIC_RUN = re.compile("[\u0621-\u064a]")
 
 Networks = bool | Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
@@ -76,7 +77,11 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None, socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._inner.connect_tcp(host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options))
+        # Connections go to the address vet_url approved for this host in this request, never to a fresh lookup.
+        address = getattr(_pins, "map", {}).get(host.lower().strip("[]"))
+        if address is None:
+            raise httpcore.ConnectError(f"{host} was not vetted for this request")
+        return _DeadlineStream(self._inner.connect_tcp(address, port, _bounded(timeout, httpcore.ConnectTimeout), local_address, socket_options))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
         raise httpcore.ConnectError("unix sockets are not fetched")
@@ -177,15 +182,15 @@ def vet_url(url: str, allow_private: Networks) -> list[str]:
     return addresses
 
 
-def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """Rewrite url to connect to the vetted address while keeping Host and TLS server name."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    ip_host = f"[{address}]" if ":" in address else address
-    netloc = ip_host + (f":{parts.port}" if parts.port else "")
-    headers = {"Host": parts.netloc.rsplit("@", 1)[-1]}
-    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
-    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")), headers, extensions
+def _pin_map(url: str, address: str) -> dict[str, str]:
+    """The vetted address of url's host, under the host's names as the socket backend may see them (IDNA too)."""
+    host = (urlsplit(url).hostname or "").lower()
+    names = {host}
+    try:
+        names.add(host.encode("idna").decode("ascii"))
+    except UnicodeError:
+        pass
+    return dict.fromkeys(names, address)
 
 
 class Robots:
@@ -364,13 +369,13 @@ class Fetcher:
             deadline += self._pace(current)
             if self.on_send is not None:
                 self.on_send(current, time.monotonic())
-            target, host_header, extensions = _pinned(current, addresses[0])
-            req_headers = {"Accept": accept, **host_header, **(headers or {})}
+            _pins.map = _pin_map(current, addresses[0])
+            req_headers = {"Accept": accept, **(headers or {})}
             outer = getattr(_deadline, "at", None)
             _deadline.at = deadline if outer is None else min(outer, deadline)
             try:
                 try:
-                    request = self._client.build_request("GET", target, headers=req_headers, extensions=extensions)
+                    request = self._client.build_request("GET", current, headers=req_headers)
                     try:
                         resp = self._client.send(request, stream=True)
                     except httpx.RemoteProtocolError:
@@ -393,6 +398,7 @@ class Fetcher:
                     resp.close()
             finally:
                 _deadline.at = outer
+                _pins.map = {}
             return Response(
                 url=url,
                 final_url=current,
