@@ -137,3 +137,11 @@ def test_robots_rules_and_unreachable_robots(httpserver: HTTPServer, status: int
         else:
             with pytest.raises(RobotsDisallowed):
                 fetcher.get(httpserver.url_for("/page"))
+
+
+def test_contact_from_the_environment() -> None:
+    from akhbar.config import Settings
+
+    settings = Settings.from_env({"AKHBAR_CONTACT": "desk@outlet-watch.example"})
+    with Fetcher(settings.tunables) as fetcher:
+        assert fetcher.user_agent.endswith("contact: desk@outlet-watch.example") and "AkhbarBot" in fetcher.user_agent

@@ -76,7 +76,10 @@ class Settings:
 
 
 def _with_env_overrides(tunables: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    """Tunables with AKHBAR_HOST_DELAY_S (per-host politeness delay) applied when set."""
+    """Tunables with AKHBAR_CONTACT (the User-Agent's contact) and AKHBAR_HOST_DELAY_S (per-host delay) applied when set."""
+    contact = env.get("AKHBAR_CONTACT", "").strip()
+    if contact:
+        tunables = {**tunables, "fetch": {**tunables.get("fetch", {}), "contact": contact}}
     delay = env.get("AKHBAR_HOST_DELAY_S")
     if not delay:
         return tunables
