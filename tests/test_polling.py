@@ -145,7 +145,16 @@ def test_mojibake_page_is_rejected_not_indexed(settings: Settings, store: Store,
     path = feeds_file(tmp_path / "feeds.yaml", [{"name": "m", "url": httpserver.url_for("/rss")}])
     counts = pipeline.run_once(settings, make_ctx(settings, "moji", T0), path)
     assert counts["indexed"] == 0 and counts["errors"] == 1
-    assert "mojibake" in reject_reasons(store, "fetch")[httpserver.url_for("/moji")]
+    assert "mojibake" in reject_reasons(store, "extract")[httpserver.url_for("/moji")]
+
+
+def test_stray_replacement_character_outside_the_text_does_not_reject_the_page(settings: Settings, store: Store, httpserver: HTTPServer, tmp_path: Path) -> None:
+    html = article_html("خبر سليم النص").replace("</head>", "<script>var s = '\ufffd';</script></head>")
+    httpserver.expect_request("/p").respond_with_data(html, content_type="text/html; charset=utf-8")
+    httpserver.expect_request("/rss").respond_with_data(rss([("خبر", httpserver.url_for("/p"))]), content_type="application/rss+xml")
+    path = feeds_file(tmp_path / "feeds.yaml", [{"name": "s", "url": httpserver.url_for("/rss")}])
+    counts = pipeline.run_once(settings, make_ctx(settings, "stray", T0), path)
+    assert counts["indexed"] == 1 and counts["errors"] == 0
 
 
 def test_malformed_feed_keeps_its_valid_items(settings: Settings, store: Store, httpserver: HTTPServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

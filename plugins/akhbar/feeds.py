@@ -62,6 +62,15 @@ def _entry_date(entry: Any) -> str | None:
     return None
 
 
+def _clean_title(entry: Any, problems: list[str]) -> str:
+    """The entry's title, or "" when it holds undecodable characters (the page's own title is used then)."""
+    title = (entry.get("title") or "").strip()
+    if "\ufffd" in title:
+        problems.append(f"entry {entry.get('link')!r} has an undecodable title; the page's title is used")
+        return ""
+    return title
+
+
 def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int = 200) -> tuple[list[Item], list[str]]:
     """Parse a feed body into items; return (items, per-entry problems). Raises FeedError if nothing usable."""
     if not body.strip():
@@ -80,7 +89,8 @@ def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int =
         raise FeedError(reason)
     if parsed.get("bozo"):
         log.warning("feed %s is malformed (%s); keeping its valid entries", feed.name, parsed.get("bozo_exception"))
-    garbled = garbled_reason(text)
+    titles = "\n".join(str(e.get("title") or "") for e in parsed.entries[:max_items])
+    garbled = garbled_reason(titles.replace("\ufffd", ""))
     if garbled:
         raise FeedError(f"feed text cannot be decoded cleanly: {garbled}")
     items: list[Item] = []
@@ -99,7 +109,7 @@ def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int =
                 feed=feed.name,
                 outlet=feed.outlet,
                 country=feed.country,
-                title=(entry.get("title") or "").strip(),
+                title=_clean_title(entry, problems),
                 published=_entry_date(entry),
                 guid=str(entry.get("id") or link),
             )

@@ -187,9 +187,6 @@ def _fetch_page(fetcher: Fetcher, item: dict[str, Any]) -> dict[str, Any]:
     if resp.status != 200:
         raise FetchError(f"HTTP {resp.status}")
     html, encoding = decode_body(resp.body, resp.headers.get("content-type", ""))
-    garbled = garbled_reason(html)
-    if garbled:
-        raise FetchError(f"page text cannot be decoded cleanly ({encoding}): {garbled}")
     link = link_canonical(html, resp.final_url)
     page_canonical = canonical_url(link) if link else None
     if page_canonical and urlsplit(page_canonical).path in ("", "/") and urlsplit(item["canonical_url"]).path not in ("", "/"):
@@ -263,6 +260,11 @@ def build_article(page: dict[str, Any], ctx: RunContext, settings: Settings) -> 
         )
     except ExtractError as exc:
         return None, _reject(ctx, "extract", "error", str(exc), url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"])
+    # What would be indexed must be clean text: no replacement characters, no mojibake.
+    garbled = garbled_reason(f"{article.title}\n{article.text}")
+    if garbled:
+        reason = f"text cannot be decoded cleanly (decoded as {page.get('encoding', '?')}): {garbled}"
+        return None, _reject(ctx, "extract", "error", reason, url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"])
     lang = detect(article.text, sample_chars=int(lang_cfg.get("sample_chars", 3000)), seed=int(lang_cfg.get("seed", 0)))
     if not is_kept(lang, tuple(lang_cfg.get("keep", ["ar"]))):
         return None, _reject(
