@@ -260,3 +260,18 @@ def test_one_broken_page_never_stops_the_others(settings: Settings, store: Store
     assert counts["indexed"] == 1 and counts["errors"] == 2
     reasons = reject_reasons(store, "fetch")
     assert "not an HTML page" in reasons[httpserver.url_for("/pdf")] and "HTTP 500" in reasons[httpserver.url_for("/500")]
+
+
+def test_article_urls_and_their_redirects_are_vetted(settings: Settings, store: Store, httpserver: HTTPServer, tmp_path: Path) -> None:
+    """Only 127.0.0.1 is allowed: articles on refused addresses, or redirecting to one, are refused, the rest indexed."""
+    items = serve_pages(httpserver, {"/fine": "خبر من عنوان مسموح"})
+    httpserver.expect_request("/hop").respond_with_data("", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+    items += [("تحويل", f"http://127.0.0.1:{httpserver.port}/hop"), ("داخلي", "http://10.0.0.7/news/1"), ("ملف", "http://[::ffff:192.168.1.1]/x")]
+    items = [(t, u.replace("localhost", "127.0.0.1")) for t, u in items]
+    httpserver.expect_request("/rss").respond_with_data(rss(items), content_type="application/rss+xml")
+    path = feeds_file(tmp_path / "feeds.yaml", [{"name": "v", "url": f"http://127.0.0.1:{httpserver.port}/rss"}], allow=["127.0.0.1/32"])
+    counts = pipeline.run_once(settings, make_ctx(settings, "ssrf", T0), path)
+    assert counts["indexed"] == 1 and counts["errors"] == 3
+    reasons = reject_reasons(store, "fetch")
+    assert "169.254.169.254" in reasons[f"http://127.0.0.1:{httpserver.port}/hop"]
+    assert "non-public" in reasons["http://10.0.0.7/news/1"] and "non-public" in reasons["http://[::ffff:192.168.1.1]/x"]
