@@ -14,11 +14,13 @@ from airflow.sdk import dag, get_current_context, task
 
 DOC = """
 ### Akhbar ingest
-One ingestion cycle: **poll** every feed of `AKHBAR_FEEDS` → **fetch** the article pages not yet
-indexed → **extract** (trafilatura, Arabic boilerplate removal, language, fields, deployment detection)
-→ **index** (exact and near-copy dedup, story grouping, bulk write to `<prefix>-articles`) → **alerts**
-(one per story in `<prefix>-alerts`) → **deliver** (Airflow notifiers: webhook, Slack, e-mail; failed
-deliveries retried on later runs, each recorded on the alert).
+One ingestion cycle: **poll** the feeds of `AKHBAR_FEEDS` that are due (conditional GET, adaptive
+intervals, feed state in `<prefix>-feeds`) → **fetch** the article pages not yet indexed (robots.txt,
+at most 2 connections and 1 s between requests per host) → **extract** (trafilatura, Arabic boilerplate
+removal, language, fields, deployment detection) → **index** (exact and near-copy dedup, story
+grouping, bulk write to `<prefix>-articles`) → **alerts** (one per story in `<prefix>-alerts`) →
+**deliver** (Airflow notifiers: webhook, Slack, e-mail; failed deliveries retried on later runs, each
+recorded on the alert).
 Tasks pass references to staged batches (`AKHBAR_STAGING_URL`), never payloads. Reruns of the same
 run are idempotent: document ids are deterministic and writes are create-or-skip.
 """

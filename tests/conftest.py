@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from werkzeug import Request, Response
 
 from akhbar import es_local, pipeline
 from akhbar.config import Settings
@@ -17,6 +18,9 @@ from akhbar.index import Store
 from akhbar.samples import SampleServer
 
 GOLDEN = Path(__file__).parent / "golden"
+# A short per-host delay keeps the suite fast (subprocesses and the DAG test inherit it); politeness itself is
+# tested with explicit delays.
+os.environ.setdefault("AKHBAR_HOST_DELAY_S", "0.01")
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +69,19 @@ def sample_feeds(sample_server: SampleServer, tmp_path: Path) -> Path:
 def make_ctx(settings: Settings, run_id: str = "test-run", when: datetime | None = None) -> pipeline.RunContext:
     """A run context at a fixed logical date."""
     return pipeline.make_context(settings, run_id, when or datetime(2026, 11, 21, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture(autouse=True)
+def _loopback_robots_txt(request: pytest.FixtureRequest) -> None:
+    """The loopback test server answers 404 for robots.txt (everything allowed) unless a test sets httpserver.robots_txt."""
+    if "httpserver" not in request.fixturenames:
+        return
+    server = request.getfixturevalue("httpserver")
+    server.robots_txt = None
+
+    def robots(_request: Request) -> Response:
+        if server.robots_txt is None:
+            return Response("", status=404)
+        return Response(server.robots_txt, content_type="text/plain")
+
+    server.expect_request("/robots.txt").respond_with_handler(robots)

@@ -135,7 +135,8 @@ def test_near_copy_found_across_runs_in_elasticsearch(settings: Settings, store:
     canonical = store.get("articles", url_id(httpserver.url_for("/orig")))
     assert canonical is not None and store.get("articles", url_id(httpserver.url_for("/copy"))) is None
     assert [c["url"] for c in canonical["copies"]] == [httpserver.url_for("/copy")]
-    third = pipeline.run_once(settings, make_ctx(settings, "r3"), _feeds_file(tmp_path, httpserver, "two.xml"))
+    next_day = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # the feed is due again
+    third = pipeline.run_once(settings, make_ctx(settings, "r3", next_day), _feeds_file(tmp_path, httpserver, "two.xml"))
     assert third["pages_fetched"] == 0 and third["already_seen"] == 1
 
 

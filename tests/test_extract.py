@@ -158,7 +158,7 @@ def test_cli_extract_shows_clean_text_and_metadata() -> None:
 
     result = CliRunner().invoke(main, ["extract", str(GOLDEN / "pages" / "rafidain-1.html"), "--reference", "2026-11-21T12:00:00+00:00", "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["encoding"] == "windows-1256" and data["language"]["detected"] == "ar"
     assert data["title"] == "الجيش العراقي يطلق عملية لتفتيش صحراء الحضر غربي نينوى"
     assert data["published"] == "2026-11-17T08:15:00" and data["authors"] == ["علي حسين الجبوري"]

@@ -54,8 +54,8 @@ def test_poll_feed_over_http(httpserver: HTTPServer) -> None:
     httpserver.expect_request("/rss").respond_with_data(rss(ITEM.format(title="خبر", link="http://outlet.example/a")), content_type="application/rss+xml")
     httpserver.expect_request("/gone").respond_with_data("no", status=404)
     with Fetcher(load_tunables(), allow_private=True) as fetcher:
-        items, _ = poll_feed(fetcher, Feed("t", httpserver.url_for("/rss")))
-        assert len(items) == 1
+        result = poll_feed(fetcher, Feed("t", httpserver.url_for("/rss")))
+        assert len(result.items) == 1 and result.status == 200
         with pytest.raises(FeedError, match="HTTP 404"):
             poll_feed(fetcher, Feed("t", httpserver.url_for("/gone")))
 
@@ -63,3 +63,13 @@ def test_poll_feed_over_http(httpserver: HTTPServer) -> None:
 def test_feed_url_on_loopback_refused_by_default(httpserver: HTTPServer) -> None:
     with Fetcher(load_tunables(), allow_private=False) as fetcher, pytest.raises(FeedError, match="non-public"):
         poll_feed(fetcher, Feed("t", httpserver.url_for("/rss")))
+
+
+def test_undecodable_title_is_dropped_and_mojibake_feed_refused() -> None:
+    body = rss(ITEM.format(title="خبر \ufffd تالف", link="http://outlet.example/x") + ITEM.format(title="خبر سليم", link="http://outlet.example/y"))
+    items, problems = parse_feed(body.encode(), FEED)
+    assert [i.title for i in items] == ["", "خبر سليم"] and "undecodable title" in problems[0]
+    moji = rss("".join(ITEM.format(title="القوات العراقية تتقدم نحو الحدود", link=f"http://outlet.example/{n}") for n in range(5)))
+    garbled = moji.encode("utf-8").decode("cp1256", errors="ignore").encode("utf-8")
+    with pytest.raises(FeedError, match="mojibake"):
+        parse_feed(garbled, FEED)

@@ -117,4 +117,4 @@ def test_cli_lists_learned_lines(settings: Settings, store: Store) -> None:
     HostBoilerplate(store, RULES).observe([sighting("a.example", f"p{i}", WIDGET) for i in range(3)], datetime(2026, 11, 21, tzinfo=UTC))
     result = CliRunner().invoke(main, ["boilerplate", "www.a.example", "--json"])
     assert result.exit_code == 0, result.output
-    assert [d["line"] for d in json.loads(result.output)] == [WIDGET]
+    assert [d["line"] for d in json.loads(result.stdout)] == [WIDGET]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -195,7 +196,7 @@ def kibana_import(url: str, space: str | None, directory: Path | None) -> None:
     click.echo(f"imported {result.get('successCount', len(objects))} saved objects into {url} for {settings.index_prefix}-*")
 
 
-def _cycle(feeds: Path | None, run_id: str | None) -> dict[str, int]:
+def _cycle(feeds: Path | None, run_id: str | None, all_feeds: bool = False) -> dict[str, int]:
     """Run one ingestion cycle with run id and logical date taken at the command's edge."""
     from akhbar import notify, pipeline  # noqa: F401 - notify loads Airflow's SDK, which installs log handlers
 
@@ -203,21 +204,22 @@ def _cycle(feeds: Path | None, run_id: str | None) -> dict[str, int]:
     settings = _settings()
     now = datetime.now(UTC).replace(microsecond=0)
     ctx = pipeline.make_context(settings, run_id or f"cli__{now:%Y%m%dT%H%M%SZ}", now)
-    return pipeline.run_once(settings, ctx, feeds)
+    return pipeline.run_once(settings, ctx, feeds, all_feeds=all_feeds)
 
 
 @main.command("run-once", help="Run one full ingestion cycle in-process: poll, fetch, extract, language, dedup, fields, index, alerts.")
 @click.option("--feeds", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="Feeds file (default: AKHBAR_FEEDS or config/feeds.yaml).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's counts per stage as JSON.")
 @click.option("--run-id", help="Run id (default: cli__<UTC time>); reusing one reruns that cycle idempotently.")
-def run_once(feeds: Path | None, as_json: bool, run_id: str | None) -> None:
+@click.option("--all-feeds", is_flag=True, help="Poll every feed now, parked ones too, whatever their next poll time (still conditionally).")
+def run_once(feeds: Path | None, as_json: bool, run_id: str | None, all_feeds: bool) -> None:
     from elasticsearch import ConnectionError as ESConnectionError
 
     from akhbar.index import WriteFailed
     from akhbar.pipeline import PartialRunError
 
     try:
-        counts = _cycle(feeds, run_id)
+        counts = _cycle(feeds, run_id, all_feeds)
     except (ConfigError, PartialRunError, WriteFailed) as exc:
         _fail(str(exc))
     except ESConnectionError as exc:
@@ -277,6 +279,180 @@ def list_alerts(size: int, undelivered: bool, as_json: bool) -> None:
                       str(a.get("size") or ""), a.get("status") or "", str(a.get("source_count") or len(a.get("sources", []))),
                       f"{(a.get('delivery') or {}).get('state', '')} ({(a.get('delivery') or {}).get('attempts', 0)})")
     Console().print(table)
+
+
+def _feeds_file(feeds: Path | None) -> Any:
+    """The feeds file given, or AKHBAR_FEEDS / config/feeds.yaml, or a one-line error."""
+    from akhbar.config import load_feeds
+
+    try:
+        return load_feeds(feeds or _settings().feeds_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _ago(value: str | None, now: datetime) -> str:
+    """A stored time as 'YYYY-MM-DD HH:MM (in 12m / 3h ago)' for tables."""
+    if not value:
+        return "–"
+    when = datetime.fromisoformat(value)
+    seconds = int((when - now).total_seconds())
+    span = abs(seconds)
+    amount = f"{span // 86400}d" if span >= 86400 else f"{span // 3600}h" if span >= 3600 else f"{span // 60}m"
+    rel = "now" if span < 60 else (f"in {amount}" if seconds > 0 else f"{amount} ago")
+    return f"{when:%m-%d %H:%M} ({rel})"
+
+
+_HEALTH = {"ok": "green", "not_modified": "green", "new": "yellow", "error": "red", "parked": "magenta"}
+
+
+@main.group(help="Feed health, discovery and checks.")
+def feeds() -> None:
+    pass
+
+
+@feeds.command("status", help="Every feed's health from the feed states in Elasticsearch, with when it will next be polled (all columns on terminals 150 wide or more; --json for every field).")
+@click.option("--feeds", "feeds_path", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="Feeds file (default: AKHBAR_FEEDS or config/feeds.yaml).")
+@click.option("--json", "as_json", is_flag=True, help="Print the states as JSON.")
+def feeds_status(feeds_path: Path | None, as_json: bool) -> None:
+    from elasticsearch import ConnectionError as ESConnectionError
+    from rich.console import Console
+    from rich.table import Table
+
+    from akhbar import feedstate
+    from akhbar.index import Store
+
+    feeds_file = _feeds_file(feeds_path)
+    try:
+        states = feedstate.load(Store.from_settings(_settings()), feeds_file.feeds)
+    except ESConnectionError as exc:
+        _fail(f"Elasticsearch unreachable: {exc}")
+    if as_json:
+        docs = [{k: v for k, v in s.to_doc().items() if k != "recent_ids"} for s in states.values()]
+        click.echo(json.dumps(docs, ensure_ascii=False, indent=1))
+        return
+    now = datetime.now(UTC)
+    console = Console()
+    wide = console.width >= 150
+    table = Table(title=f"{len(states)} feeds of {feeds_file.path} (times UTC)")
+    columns = ["feed", "outlet", "health", "HTTP", "last success", "fails", "interval", "next poll", "new / in feed", "seen", "last error"]
+    if not wide:
+        columns = ["feed", "health", "fails", "next poll", "last error"]
+    for col in columns:
+        table.add_column(col, overflow="fold", no_wrap=col in ("feed", "last success", "next poll"))
+    for st in states.values():
+        health = "never polled" if st.status == "new" else st.status.replace("_", " ")
+        style = _HEALTH.get(st.status, "")
+        error = (st.parked_reason or st.last_error or "") if st.status in ("error", "parked") else ""
+        cells = {
+            "feed": st.feed,
+            "outlet": st.outlet,
+            "health": f"[{style}]{health}[/]" if style else health,
+            "HTTP": str(st.last_http_status or "–"),
+            "last success": _ago(st.last_success, now),
+            "fails": str(st.consecutive_failures),
+            "interval": f"{st.interval_s // 3600}h{st.interval_s % 3600 // 60:02d}m" if st.interval_s else "–",
+            "next poll": _ago(st.next_poll, now) if st.next_poll else "next run",
+            "new / in feed": f"{st.last_new_items} / {st.last_items}",
+            "seen": str(st.items_seen),
+            "last error": error[:120],
+        }
+        table.add_row(*(cells[c] for c in columns))
+    console.print(table)
+    counts = Counter(s.status for s in states.values())
+    click.echo("  ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+
+
+@feeds.command("unpark", help="Make parked (or failing) feeds due at the next run, their failure count reset.")
+@click.argument("names", nargs=-1)
+@click.option("--all", "all_parked", is_flag=True, help="Every parked feed.")
+@click.option("--feeds", "feeds_path", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="Feeds file (default: AKHBAR_FEEDS or config/feeds.yaml).")
+def feeds_unpark(names: tuple[str, ...], all_parked: bool, feeds_path: Path | None) -> None:
+    from akhbar import feedstate
+    from akhbar.index import Store
+
+    feeds_file = _feeds_file(feeds_path)
+    store = Store.from_settings(_settings())
+    states = feedstate.load(store, feeds_file.feeds)
+    unknown = set(names) - set(states)
+    if unknown:
+        _fail(f"no such feed in {feeds_file.path}: {', '.join(sorted(unknown))}")
+    chosen = [s for s in states.values() if s.feed in names or (all_parked and s.parked)]
+    now = datetime.now(UTC).replace(microsecond=0)
+    failed = feedstate.save(store, [feedstate.unpark(s, now) for s in chosen])
+    if failed:
+        _fail(f"{len(failed)} feed states could not be saved: {failed[0]['reason']}")
+    click.echo(f"unparked {len(chosen)} feed(s): {', '.join(s.feed for s in chosen) or '–'}")
+
+
+@feeds.command("discover", help="Propose a site's feed URLs: the feeds its page links to (trafilatura), else common feed paths; each is polled once to confirm.")
+@click.argument("site_url")
+@click.option("--allow-private-networks", is_flag=True, help="Allow loopback/private addresses (testing only).")
+@click.option("--json", "as_json", is_flag=True, help="Print the candidates as JSON.")
+def feeds_discover(site_url: str, allow_private_networks: bool, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from akhbar.feeds import FeedError, discover_feeds
+    from akhbar.fetch import Fetcher
+
+    settings = _settings()
+    with Fetcher(settings.tunables, allow_private_networks) as fetcher:
+        try:
+            found = discover_feeds(fetcher, site_url, list(settings.tunables.get("discover", {}).get("probe_paths", [])))
+        except FeedError as exc:
+            _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps([asdict(c) for c in found], ensure_ascii=False, indent=1))
+        return
+    good = [c for c in found if c.ok]
+    for c in found:
+        state = f"OK  {c.items} items, newest {c.newest or '?'}  {c.title}" if c.ok else f"no  {c.reason}"
+        click.echo(f"{c.url}  [{c.found_by}]  {state}")
+    if not good:
+        _fail(f"no working feed found for {site_url}")
+    click.echo("\nfor config/feeds.yaml:")
+    for c in good:
+        click.echo(f"  - {{name: CHANGE-ME, url: \"{c.url}\", outlet: \"{c.title or 'CHANGE-ME'}\", country: CHANGE-ME}}")
+
+
+@feeds.command("check", help="Poll every feed of the feeds file once (no conditional request, no state change) and report what answers.")
+@click.option("--feeds", "feeds_path", type=click.Path(path_type=Path, exists=True, dir_okay=False), help="Feeds file (default: AKHBAR_FEEDS or config/feeds.yaml).")
+@click.option("--json", "as_json", is_flag=True, help="Print one result per feed as JSON.")
+def feeds_check(feeds_path: Path | None, as_json: bool) -> None:
+    from functools import partial
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from akhbar.feeds import FeedError, poll_feed
+    from akhbar.fetch import Fetcher
+    from akhbar.polite import HostScheduler
+
+    settings = _settings()
+    feeds_file = _feeds_file(feeds_path)
+    with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
+        scheduler = HostScheduler.from_tunables(settings.tunables, fetcher)
+        outcomes = scheduler.map([(f.url, partial(poll_feed, fetcher, f)) for f in feeds_file.feeds])
+    rows = []
+    for feed, outcome in zip(feeds_file.feeds, outcomes, strict=True):
+        if outcome.error is None:
+            items = outcome.value.items
+            dates = sorted((i.published for i in items if i.published), reverse=True)
+            rows.append({"feed": feed.name, "url": feed.url, "ok": True, "items": len(items), "newest": dates[0] if dates else None, "problems": len(outcome.value.problems), "reason": ""})
+        else:
+            reason = str(outcome.error) if isinstance(outcome.error, FeedError) else f"{type(outcome.error).__name__}: {outcome.error}"
+            rows.append({"feed": feed.name, "url": feed.url, "ok": False, "items": 0, "newest": None, "problems": 0, "reason": reason})
+    answering = sum(r["ok"] for r in rows)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        table = Table(title=f"{answering} of {len(rows)} feeds answer")
+        for col in ("feed", "answers", "items", "newest", "reason"):
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            table.add_row(r["feed"], "[green]yes[/]" if r["ok"] else "[red]no[/]", str(r["items"]), r["newest"] or "–", r["reason"][:160])
+        Console().print(table)
+    sys.exit(0 if answering == len(rows) else 1)
 
 
 def _print_hits(hits: list[dict[str, Any]]) -> None:
@@ -379,7 +555,14 @@ def demo(query: str, port: int) -> None:
     from akhbar.index import Store
     from akhbar.samples import SampleServer
 
+    import dataclasses
+    import os
+
     settings = _settings()
+    if not os.environ.get("AKHBAR_HOST_DELAY_S"):
+        # The demo's only host is its own loopback sample server: no need to wait a second between its pages.
+        tunables = {**settings.tunables, "polite": {**settings.tunables.get("polite", {}), "host_delay_s": 0.05}}
+        settings = dataclasses.replace(settings, tunables=tunables)
     now = datetime.now(UTC).replace(microsecond=0)
     with SampleServer(port=port) as server:
         feeds = server.write_feeds_file(ROOT / ".cache" / "demo" / "feeds.yaml")

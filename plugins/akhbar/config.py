@@ -35,7 +35,7 @@ class FeedsFile:
     """The parsed feeds file."""
 
     feeds: tuple[Feed, ...]
-    allow_private_networks: bool | tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = False
+    allow_private_networks: Any = False  # bool, or a tuple of allowed ip networks
     path: Path | None = None
 
 
@@ -72,13 +72,28 @@ class Settings:
             index_prefix=prefix,
             feeds_path=Path(env.get("AKHBAR_FEEDS") or CONFIG_DIR / "feeds.yaml"),
             staging_url=staging,
-            tunables=load_tunables(),
+            tunables=_with_env_overrides(load_tunables(), env),
         )
 
 
+def _with_env_overrides(tunables: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    """Tunables with AKHBAR_CONTACT (the User-Agent's contact) and AKHBAR_HOST_DELAY_S (per-host delay) applied when set."""
+    contact = env.get("AKHBAR_CONTACT", "").strip()
+    if contact:
+        tunables = {**tunables, "fetch": {**tunables.get("fetch", {}), "contact": contact}}
+    delay = env.get("AKHBAR_HOST_DELAY_S")
+    if not delay:
+        return tunables
+    try:
+        seconds = float(delay)
+    except ValueError as exc:
+        raise ConfigError(f"AKHBAR_HOST_DELAY_S {delay!r} is not a number of seconds") from exc
+    return {**tunables, "polite": {**tunables.get("polite", {}), "host_delay_s": seconds}}
+
+
 def load_tunables() -> dict[str, Any]:
-    """Load the tunables (timeouts, limits, thresholds): AKHBAR_TUNABLES or config/tunables.yaml."""
-    return _tunables_at(os.environ.get("AKHBAR_TUNABLES") or str(CONFIG_DIR / "tunables.yaml"))
+    """Load the tunables (AKHBAR_TUNABLES or config/tunables.yaml), with AKHBAR_CONTACT and AKHBAR_HOST_DELAY_S applied when set."""
+    return _with_env_overrides(_tunables_at(os.environ.get("AKHBAR_TUNABLES") or str(CONFIG_DIR / "tunables.yaml")), dict(os.environ))
 
 
 @lru_cache(maxsize=4)
@@ -124,16 +139,10 @@ def load_feeds(path: Path | str) -> FeedsFile:
                 country=str(item.get("country") or ""),
             )
         )
-    return FeedsFile(feeds=tuple(feeds), allow_private_networks=_allowance(data.get("allow_private_networks", False), path), path=path)
+    from akhbar.fetch import parse_networks
 
-
-def _allowance(value: Any, path: Path) -> bool | tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """allow_private_networks: true, false, or a list of networks (CIDR) that may be reached."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, list) and value:
-        try:
-            return tuple(ipaddress.ip_network(str(v), strict=False) for v in value)
-        except ValueError as exc:
-            raise ConfigError(f"{path}: 'allow_private_networks': {exc}") from exc
-    raise ConfigError(f"{path}: 'allow_private_networks' must be true, false or a list of networks such as [127.0.0.0/8]")
+    try:
+        allow = parse_networks(data.get("allow_private_networks", False))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: 'allow_private_networks' {exc}") from exc
+    return FeedsFile(feeds=tuple(feeds), allow_private_networks=allow, path=path)

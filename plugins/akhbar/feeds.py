@@ -9,11 +9,12 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from akhbar.config import Feed
-from akhbar.fetch import Fetcher, FetchError, decode_body
+from akhbar.fetch import Fetcher, FetchError, decode_body, garbled_reason
 from akhbar.urls import canonical_url, url_id
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,10 @@ FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9,
 
 class FeedError(Exception):
     """A feed could not be polled or parsed; the message is the recorded reason."""
+
+    def __init__(self, reason: str, http_status: int | None = None) -> None:
+        super().__init__(reason)
+        self.http_status = http_status
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,15 @@ def _entry_date(entry: Any) -> str | None:
     return None
 
 
+def _clean_title(entry: Any, problems: list[str]) -> str:
+    """The entry's title, or "" when it holds undecodable characters (the page's own title is used then)."""
+    title = (entry.get("title") or "").strip()
+    if "\ufffd" in title:
+        problems.append(f"entry {entry.get('link')!r} has an undecodable title; the page's title is used")
+        return ""
+    return title
+
+
 def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int = 200) -> tuple[list[Item], list[str]]:
     """Parse a feed body into items; return (items, per-entry problems). Raises FeedError if nothing usable."""
     if not body.strip():
@@ -75,6 +89,10 @@ def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int =
         raise FeedError(reason)
     if parsed.get("bozo"):
         log.warning("feed %s is malformed (%s); keeping its valid entries", feed.name, parsed.get("bozo_exception"))
+    titles = "\n".join(str(e.get("title") or "") for e in parsed.entries[:max_items])
+    garbled = garbled_reason(titles.replace("\ufffd", ""))
+    if garbled:
+        raise FeedError(f"feed text cannot be decoded cleanly: {garbled}")
     items: list[Item] = []
     problems: list[str] = []
     for entry in parsed.entries[:max_items]:
@@ -91,7 +109,7 @@ def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int =
                 feed=feed.name,
                 outlet=feed.outlet,
                 country=feed.country,
-                title=(entry.get("title") or "").strip(),
+                title=_clean_title(entry, problems),
                 published=_entry_date(entry),
                 guid=str(entry.get("id") or link),
             )
@@ -99,12 +117,82 @@ def parse_feed(body: bytes, feed: Feed, content_type: str = "", max_items: int =
     return items, problems
 
 
-def poll_feed(fetcher: Fetcher, feed: Feed, max_items: int = 200) -> tuple[list[Item], list[str]]:
-    """Fetch and parse one feed; raise FeedError with the reason when it fails."""
+@dataclass(frozen=True)
+class PollResult:
+    """One poll of a feed: its items, or nothing new (HTTP 304), and the validators to send next time."""
+
+    status: int
+    items: list[Item]
+    problems: list[str]
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def poll_feed(fetcher: Fetcher, feed: Feed, max_items: int = 200, validators: dict[str, str] | None = None) -> PollResult:
+    """Fetch (conditionally, when validators are given) and parse one feed; raise FeedError with the reason when it fails."""
     try:
-        resp = fetcher.get(feed.url, accept=FEED_ACCEPT)
+        resp = fetcher.get(feed.url, accept=FEED_ACCEPT, headers=validators or None)
     except FetchError as exc:
         raise FeedError(str(exc)) from exc
+    if resp.status == 304 and validators:
+        return PollResult(304, [], [], resp.headers.get("etag"), resp.headers.get("last-modified"))
     if resp.status != 200:
-        raise FeedError(f"HTTP {resp.status}")
-    return parse_feed(resp.body, feed, resp.headers.get("content-type", ""), max_items)
+        raise FeedError(f"HTTP {resp.status}", resp.status)
+    items, problems = parse_feed(resp.body, feed, resp.headers.get("content-type", ""), max_items)
+    return PollResult(200, items, problems, resp.headers.get("etag"), resp.headers.get("last-modified"))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A feed URL proposed for a site, and what polling it once gave."""
+
+    url: str
+    found_by: str
+    ok: bool
+    title: str = ""
+    items: int = 0
+    newest: str | None = None
+    reason: str = ""
+
+
+def _probe(fetcher: Fetcher, url: str, found_by: str, max_items: int) -> Candidate:
+    """Poll a candidate feed URL once and say whether it is a usable feed."""
+    feed = Feed(name="candidate", url=url)
+    try:
+        resp = fetcher.get(url, accept=FEED_ACCEPT)
+        if resp.status != 200:
+            raise FeedError(f"HTTP {resp.status}")
+        items, _problems = parse_feed(resp.body, feed, resp.headers.get("content-type", ""), max_items)
+        title = feedparser.parse(io.BytesIO(resp.body)).feed.get("title", "")
+    except (FetchError, FeedError) as exc:
+        return Candidate(url, found_by, False, reason=str(exc))
+    dates = sorted((i.published for i in items if i.published), reverse=True)
+    return Candidate(url, found_by, True, title=str(title).strip(), items=len(items), newest=dates[0] if dates else None)
+
+
+def discover_feeds(fetcher: Fetcher, site_url: str, probe_paths: list[str], max_candidates: int = 10) -> list[Candidate]:
+    """Feed URLs of a site: the <link rel=alternate> feeds and feed-like links trafilatura finds on its page, else
+    common feed paths; each candidate is polled once (through the same guards) to confirm it is a feed."""
+    from trafilatura.feeds import FeedParameters, determine_feed
+
+    parts = urlsplit(site_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FeedError(f"not a site URL: {site_url!r}")
+    base = f"{parts.scheme}://{parts.netloc}"
+    try:
+        resp = fetcher.get(site_url, accept="text/html,application/xhtml+xml")
+    except FetchError as exc:
+        raise FeedError(f"cannot fetch {site_url}: {exc}") from exc
+    if resp.status != 200:
+        raise FeedError(f"cannot fetch {site_url}: HTTP {resp.status}")
+    html, _encoding = decode_body(resp.body, resp.headers.get("content-type", ""))
+    domain = (parts.hostname or "").removeprefix("www.")
+    found = determine_feed(html, FeedParameters(base, domain, site_url))
+    sources = {url: "page links" for url in found}
+    if not found:
+        sources = {urljoin(base + "/", path.lstrip("/")): "common path" for path in probe_paths}
+    return [_probe(fetcher, url, how, 200) for url, how in list(sources.items())[:max_candidates]]

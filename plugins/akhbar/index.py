@@ -27,7 +27,7 @@ from akhbar.normalize import search_form
 log = logging.getLogger(__name__)
 
 # An index kind is config/index/KIND.json plus an entry here.
-KINDS = ("articles", "rejects", "alerts", "deadletters", "boilerplate")
+KINDS = ("articles", "rejects", "alerts", "deadletters", "boilerplate", "feeds", "robots")
 DEAD_LETTERS = "deadletters"
 INDEX_DIR = CONFIG_DIR / "index"
 MAX_CHUNK_DOCS = 500
@@ -464,6 +464,21 @@ class Store:
             queries.append((a["id"], query))
         source = ["story_id", "published", "first_seen", "story_terms", "story_numbers", "place_names", "organisations"]
         return self._msearch("articles", queries, size, source)
+
+    def values_present(self, kind: str, field: str, values: Iterable[str]) -> set[str]:
+        """Those of values that some document of an index kind has in a keyword field."""
+        wanted = list(dict.fromkeys(values))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            resp = self.es.search(
+                index=self.alias(kind),
+                query={"terms": {field: chunk}},
+                size=0,
+                aggs={"present": {"terms": {"field": field, "include": chunk, "size": len(chunk)}}},
+            )
+            found.update(b["key"] for b in resp["aggregations"]["present"]["buckets"])
+        return found
 
     def ids_with_hash(self, hashes: Iterable[str]) -> dict[str, str]:
         """Map content hashes already indexed to the id of the article that has them."""

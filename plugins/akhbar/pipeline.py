@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,23 +25,25 @@ from urllib.parse import urlsplit
 from upath import UPath
 
 from akhbar import alerts as alerts_mod
-from akhbar import dedup, staging, stories
-from akhbar.config import Settings, load_feeds
+from akhbar import dedup, feedstate, robotscache, staging, stories
+from akhbar.config import Feed, Settings, load_feeds
 from akhbar.dates import localize
 from akhbar.extract import ExtractError, candidate_lines, extract_article, load_boilerplate, trafilatura_doc
-from akhbar.feeds import FeedError, Item, poll_feed
-from akhbar.fetch import Fetcher, FetchError, decode_body
+from akhbar.feeds import FeedError, Item, PollResult, poll_feed
+from akhbar.fetch import Fetcher, FetchError, decode_body, garbled_reason, link_canonical
 from akhbar.fields import extract_fields, load_gazetteer
 from akhbar.index import Store
 from akhbar.language import detect, is_kept
 from akhbar.learned import HostBoilerplate, LearnRules, Sighting
 from akhbar.normalize import search_form
+from akhbar.polite import HostScheduler, Outcome
+from akhbar.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
 STAGES = ("poll", "fetch", "extract", "index", "alerts", "deliver")
 COUNT_KEYS = (
-    "feeds_polled", "feeds_failed", "items_seen", "already_seen", "pages_fetched", "extracted",
+    "feeds_polled", "feeds_failed", "feeds_not_modified", "feeds_skipped", "items_seen", "already_seen", "pages_fetched", "extracted",
     "non_arabic", "duplicates", "indexed", "updated", "alerts", "alerts_updated", "alerts_delivered", "delivery_failed", "errors",
 )
 
@@ -98,32 +101,79 @@ def _finish(ctx: RunContext, stage: str, counts: Counter[str], rejects: list[dic
     log.info("stage %s of %s: %s", stage, ctx.run_id, dict(counts))
 
 
-def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None) -> str:
-    """Poll every feed; one failing feed is recorded and the others go on."""
+def _run_politely(settings: Settings, ctx: RunContext, store: Store, fetcher: Fetcher, jobs: list[tuple[str, Any]]) -> list[Outcome[Any]]:
+    """Run fetch jobs through the per-host scheduler, with robots.txt files kept from earlier stages and runs."""
+    ttl = int(settings.tunables.get("polite", {}).get("robots_ttl_s", 86_400))
+    if fetcher.robots is not None and jobs:
+        fetcher.robots.seed(robotscache.load(store, (url for url, _job in jobs), ctx.logical_date, ttl))
+    outcomes = HostScheduler.from_tunables(settings.tunables, fetcher).map(jobs)
+    if fetcher.robots is not None:
+        robotscache.save(store, fetcher.robots.fetched(), ctx.logical_date)
+    return outcomes
+
+
+def _poll_one(fetcher: Fetcher, feed: Feed, state: feedstate.FeedState, max_items: int) -> PollResult:
+    """Poll one feed conditionally with its stored validators."""
+    return poll_feed(fetcher, feed, max_items, state.validators())
+
+
+def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None, *, all_feeds: bool = False) -> str:
+    """Poll the feeds that are due (every feed with all_feeds), conditionally and politely; one failing feed is
+    recorded and the others go on.
+
+    A rerun of a run whose poll finished returns the same batch: feed states have moved on since, and
+    polling again would lose the items the first attempt found.
+    """
+    if ctx.counts_path("poll").exists() and ctx.batch("poll").exists():
+        log.info("poll of %s already done; reusing its batch", ctx.run_id)
+        return str(ctx.batch("poll"))
     feeds_file = load_feeds(feeds_path or settings.feeds_path)
     max_items = int(settings.tunables.get("fetch", {}).get("max_items_per_feed", 200))
+    policy = feedstate.Policy.from_tunables(settings.tunables)
+    store = Store.from_settings(settings)
+    store.ensure()
+    states = feedstate.load(store, feeds_file.feeds)
     counts: Counter[str] = Counter()
     rejects: list[dict[str, Any]] = []
     items: dict[str, Item] = {}
+    due = [f for f in feeds_file.feeds if all_feeds or feedstate.is_due(states[f.name], ctx.logical_date, policy)]
+    counts["feeds_skipped"] = len(feeds_file.feeds) - len(due)
     with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
-        for feed in feeds_file.feeds:
-            counts["feeds_polled"] += 1
-            try:
-                found, problems = poll_feed(fetcher, feed, max_items)
-            except FeedError as exc:
-                counts["feeds_failed"] += 1
-                counts["errors"] += 1
-                rejects.append(_reject(ctx, "poll", "error", str(exc), feed=feed.name, outlet=feed.outlet, url=feed.url))
-                log.warning("feed %s failed: %s", feed.name, exc)
-                continue
-            for problem in problems:
-                counts["errors"] += 1
-                rejects.append(_reject(ctx, "poll", "error", problem, feed=feed.name, outlet=feed.outlet, url=f"{feed.url}#{problem}"))
-            for item in found:
-                counts["items_seen"] += 1
-                items.setdefault(item.id, item)
+        outcomes = _run_politely(settings, ctx, store, fetcher, [(f.url, partial(_poll_one, fetcher, f, states[f.name], max_items)) for f in due])
+    updated: list[feedstate.FeedState] = []
+    for feed, outcome in zip(due, outcomes, strict=True):
+        state = states[feed.name]
+        counts["feeds_polled"] += 1
+        if outcome.error is not None:
+            exc = outcome.error
+            reason = str(exc) if isinstance(exc, FeedError) else f"{type(exc).__name__}: {exc}"
+            counts["feeds_failed"] += 1
+            counts["errors"] += 1
+            rejects.append(_reject(ctx, "poll", "error", reason, feed=feed.name, outlet=feed.outlet, url=feed.url))
+            log.warning("feed %s failed: %s", feed.name, reason)
+            updated.append(feedstate.after_failure(state, ctx.logical_date, policy, run_id=ctx.run_id, reason=reason, http_status=getattr(exc, "http_status", None)))
+            continue
+        result = outcome.value
+        if result.not_modified:
+            counts["feeds_not_modified"] += 1
+            updated.append(feedstate.after_success(state, ctx.logical_date, policy, run_id=ctx.run_id, http_status=304))
+            continue
+        updated.append(feedstate.after_success(
+            state, ctx.logical_date, policy, run_id=ctx.run_id, http_status=result.status,
+            item_ids=[i.id for i in result.items], item_dates=[i.published for i in result.items],
+            etag=result.etag, last_modified=result.last_modified,
+        ))
+        for problem in result.problems:
+            counts["errors"] += 1
+            rejects.append(_reject(ctx, "poll", "error", problem, feed=feed.name, outlet=feed.outlet, url=f"{feed.url}#{problem}"))
+        for item in result.items:
+            counts["items_seen"] += 1
+            items.setdefault(item.id, item)
     staging.write_jsonl(ctx.batch("poll"), (item.to_dict() for item in sorted(items.values(), key=lambda i: i.id)))
     _finish(ctx, "poll", counts, rejects)
+    failed = feedstate.save(store, updated)
+    if failed:
+        log.error("%d feed states could not be saved (first: %s); those feeds are polled again next run", len(failed), failed[0]["reason"])
     return str(ctx.batch("poll"))
 
 
@@ -138,43 +188,83 @@ def _newer(item_date: str | None, stored: str | None) -> bool:
 
 
 def _already_processed(store: Store, items: list[dict[str, Any]]) -> set[str]:
-    """Ids of items processed before (indexed, recorded as a copy, or rejected for language), updates excepted."""
-    by_reject = {reject_id("language", "extract", i["canonical_url"]): i["id"] for i in items}
+    """Ids of items whose page was processed before: indexed (under its URL or as a page's rel=canonical), recorded
+    as a copy, rejected for its language, or recorded as another URL of an indexed page; updates excepted."""
+    by_reject = {reject_id(kind, stage, i["canonical_url"]): i["id"] for i in items for kind, stage in (("language", "extract"), ("canonical", "fetch"))}
     dates = store.feed_dates(i["id"] for i in items)
     known = {i["id"] for i in items if i["id"] in dates and not _newer(i.get("published"), dates[i["id"]])}
     known |= {by_reject[r] for r in store.existing_ids("rejects", by_reject)}
-    copied = store.copied_urls(i["canonical_url"] for i in items)
+    urls = [i["canonical_url"] for i in items]
+    copied = store.copied_urls(urls) | store.values_present("articles", "page_canonical_url", urls)
     return known | {i["id"] for i in items if i["canonical_url"] in copied}
 
 
+def _fetch_page(fetcher: Fetcher, item: dict[str, Any]) -> dict[str, Any]:
+    """Fetch and decode one article page; raise FetchError with the reason."""
+    resp = fetcher.get(item["url"], accept="text/html,application/xhtml+xml", html_only=True)
+    if resp.status != 200:
+        raise FetchError(f"HTTP {resp.status}")
+    html, encoding = decode_body(resp.body, resp.headers.get("content-type", ""))
+    link = link_canonical(html, resp.final_url)
+    page_canonical = canonical_url(link) if link else None
+    if page_canonical and urlsplit(page_canonical).path in ("", "/") and urlsplit(item["canonical_url"]).path not in ("", "/"):
+        page_canonical = None  # a site-wide canonical to the home page is a CMS mistake, not this article's URL
+    return {**item, "final_url": resp.final_url, "html": html, "encoding": encoding, "page_canonical_url": page_canonical}
+
+
+def _same_page_rejects(ctx: RunContext, store: Store, pages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split fetched pages into those to extract and rejects for pages whose rel=canonical is already indexed or
+    is shared with another page of this batch (kept: the page at its canonical URL, else the smallest id)."""
+    declared = {p["page_canonical_url"] for p in pages if p.get("page_canonical_url") and p["page_canonical_url"] != p["canonical_url"]}
+    indexed = store.values_present("articles", "page_canonical_url", declared) | store.values_present("articles", "canonical_url", declared) if declared else set()
+    keep: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    claimed: set[str] = set()
+    def preference(page: dict[str, Any]) -> tuple[bool, str]:
+        return (page.get("page_canonical_url") or page["canonical_url"]) != page["canonical_url"], page["id"]
+
+    for page in sorted(pages, key=preference):
+        key = page.get("page_canonical_url") or page["canonical_url"]
+        if key != page["canonical_url"] and key in indexed:
+            reason = f"same page as the indexed {key} (rel=canonical)"
+        elif key in claimed:
+            reason = f"same page as {key} (rel=canonical), fetched through another URL in this run"
+        else:
+            claimed.add(key)
+            claimed.add(page["canonical_url"])
+            keep.append(page)
+            continue
+        rejects.append(_reject(ctx, "fetch", "canonical", reason, url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"], page_canonical_url=key))
+    return keep, rejects
+
+
 def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path: Path | str | None = None) -> str:
-    """Fetch the article pages not already indexed or rejected for their language."""
+    """Fetch, politely and concurrently across hosts, the article pages not processed before."""
     feeds_file = load_feeds(feeds_path or settings.feeds_path)
     items = list(staging.read_jsonl(items_ref))
     store = Store.from_settings(settings)
     store.ensure()
-    known = _already_processed(store, items)
+    known = _already_processed(store, items) if items else set()
     counts: Counter[str] = Counter()
     rejects: list[dict[str, Any]] = []
-    pages: list[dict[str, Any]] = []
+    todo = [item for item in items if item["id"] not in known]
+    counts["already_seen"] = len(items) - len(todo)
     with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
-        for item in items:
-            if item["id"] in known:
-                counts["already_seen"] += 1
-                continue
-            try:
-                resp = fetcher.get(item["url"], accept="text/html,application/xhtml+xml", html_only=True)
-                if resp.status != 200:
-                    raise FetchError(f"HTTP {resp.status}")
-                html, encoding = decode_body(resp.body, resp.headers.get("content-type", ""))
-            except FetchError as exc:
-                counts["errors"] += 1
-                rejects.append(_reject(ctx, "fetch", "error", str(exc), url=item["canonical_url"], feed=item["feed"], outlet=item["outlet"]))
-                continue
-            counts["pages_fetched"] += 1
-            pages.append({**item, "final_url": resp.final_url, "html": html, "encoding": encoding})
+        outcomes = _run_politely(settings, ctx, store, fetcher, [(item["url"], partial(_fetch_page, fetcher, item)) for item in todo])
+    fetched: list[dict[str, Any]] = []
+    for item, outcome in zip(todo, outcomes, strict=True):
+        if outcome.error is not None:
+            exc = outcome.error
+            reason = str(exc) if isinstance(exc, FetchError) else f"{type(exc).__name__}: {exc}"
+            counts["errors"] += 1
+            rejects.append(_reject(ctx, "fetch", "error", reason, url=item["canonical_url"], feed=item["feed"], outlet=item["outlet"]))
+            continue
+        counts["pages_fetched"] += 1
+        fetched.append(outcome.value)
+    pages, same = _same_page_rejects(ctx, store, fetched)
+    counts["already_seen"] += len(same)
     staging.write_jsonl(ctx.batch("fetch"), pages)
-    _finish(ctx, "fetch", counts, rejects)
+    _finish(ctx, "fetch", counts, rejects + same)
     return str(ctx.batch("fetch"))
 
 
@@ -212,6 +302,11 @@ def build_article(
         )
     except ExtractError as exc:
         return None, _reject(ctx, "extract", "error", str(exc), url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"])
+    # What would be indexed must be clean text: no replacement characters, no mojibake.
+    garbled = garbled_reason(f"{article.title}\n{article.text}")
+    if garbled:
+        reason = f"text cannot be decoded cleanly (decoded as {page.get('encoding', '?')}): {garbled}"
+        return None, _reject(ctx, "extract", "error", reason, url=page["canonical_url"], feed=page["feed"], outlet=page["outlet"])
     clock.lap("clean_ms")
     lang = detect(article.text, sample_chars=int(lang_cfg.get("sample_chars", 3000)), seed=int(lang_cfg.get("seed", 0)))
     clock.lap("language_ms")
@@ -231,7 +326,7 @@ def build_article(
         "id": page["id"],
         "url": page["url"],
         "canonical_url": page["canonical_url"],
-        "page_canonical_url": article.canonical_url or None,
+        "page_canonical_url": page.get("page_canonical_url") or (canonical_url(article.canonical_url) if article.canonical_url else None),
         "feed": page["feed"],
         "outlet": page["outlet"],
         "country": page.get("country") or None,
@@ -724,9 +819,9 @@ def summarize(ctx: RunContext) -> dict[str, int]:
     return {key: int(total[key]) for key in COUNT_KEYS}
 
 
-def run_once(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None) -> dict[str, int]:
+def run_once(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None, *, all_feeds: bool = False) -> dict[str, int]:
     """One full ingestion cycle in-process, through the same stage functions the DAG's tasks call."""
-    items = poll_stage(settings, ctx, feeds_path)
+    items = poll_stage(settings, ctx, feeds_path, all_feeds=all_feeds)
     pages = fetch_stage(settings, ctx, items, feeds_path)
     articles = extract_stage(settings, ctx, pages)
     indexed = index_stage(settings, ctx, articles)
