@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Harakat, Quranic marks, superscript alef and the like: removed.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u08d3-\u08ff]")
@@ -24,6 +25,7 @@ _CHAR_MAP = str.maketrans(
     }
 )
 _TA_MARBUTA = str.maketrans({"ة": "ه"})
+_CHAR_MAP_TM = {**_CHAR_MAP, **_TA_MARBUTA}
 _SPACES = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
@@ -32,12 +34,27 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 def normalize(text: str, *, ta_marbuta: bool = True, strip_punct: bool = False) -> str:
     """Return text in canonical Arabic form: NFKC, no diacritics or tatweel, unified letters and digits."""
+    if len(text) <= _CACHED_LEN:
+        return _normalize_short(text, ta_marbuta, strip_punct)
+    return _normalize(text, ta_marbuta, strip_punct)
+
+
+# Page chrome and boilerplate lines recur across the pages of an outlet: short texts are remembered.
+_CACHED_LEN = 400
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize_short(text: str, ta_marbuta: bool, strip_punct: bool) -> str:
+    """normalize() of a short text, memoised."""
+    return _normalize(text, ta_marbuta, strip_punct)
+
+
+def _normalize(text: str, ta_marbuta: bool, strip_punct: bool) -> str:
+    """The normalisation itself."""
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
-    text = text.translate(_CHAR_MAP)
-    if ta_marbuta:
-        text = text.translate(_TA_MARBUTA)
+    text = text.translate(_CHAR_MAP_TM if ta_marbuta else _CHAR_MAP)
     if strip_punct:
         text = _PUNCT.sub(" ", text)
     return _SPACES.sub(" ", text).strip()

@@ -6,6 +6,7 @@ returns a reference (the batch's path as a string), so tasks pass references, ne
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import multiprocessing
@@ -78,6 +79,23 @@ class RunContext:
         return self.dir / f"{stage}.counts.json"
 
 
+def _timed(stage: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Record a stage's wall time in the run's staging directory (<stage>.seconds.json), for operators and benchmarks."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def timed(settings: Settings, ctx: RunContext, *args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(settings, ctx, *args, **kwargs)
+            finally:
+                staging.write_json(ctx.dir / f"{stage}.seconds.json", round(time.perf_counter() - start, 4))
+
+        return timed
+
+    return wrap
+
+
 def make_context(settings: Settings, run_id: str, logical_date: datetime, base: UPath | None = None) -> RunContext:
     """A run context on the configured staging root (or the one given, e.g. an ObjectStoragePath)."""
     return RunContext(run_id, logical_date, base if base is not None else staging.base_path(settings.staging_url))
@@ -117,6 +135,7 @@ def _poll_one(fetcher: Fetcher, feed: Feed, state: feedstate.FeedState, max_item
     return poll_feed(fetcher, feed, max_items, state.validators())
 
 
+@_timed("poll")
 def poll_stage(settings: Settings, ctx: RunContext, feeds_path: Path | str | None = None, *, all_feeds: bool = False) -> str:
     """Poll the feeds that are due (every feed with all_feeds), conditionally and politely; one failing feed is
     recorded and the others go on.
@@ -238,6 +257,7 @@ def _same_page_rejects(ctx: RunContext, store: Store, pages: list[dict[str, Any]
     return keep, rejects
 
 
+@_timed("fetch")
 def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path: Path | str | None = None) -> str:
     """Fetch, politely and concurrently across hosts, the article pages not processed before."""
     feeds_file = load_feeds(feeds_path or settings.feeds_path)
@@ -423,6 +443,7 @@ def _workers(settings: Settings, pages: int) -> Iterator[Callable[..., Iterable[
         yield lambda fn, items: pool.map(fn, items, chunksize=8)
 
 
+@_timed("extract")
 def extract_stage(settings: Settings, ctx: RunContext, pages_ref: str) -> str:
     """Extract, clean (fixed rules and the lines learned per host), identify the language of and annotate every fetched page.
 
@@ -472,6 +493,7 @@ def _all_rejects(ctx: RunContext) -> list[dict[str, Any]]:
     return out
 
 
+@_timed("index")
 def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     """Drop exact and near copies, group stories, index new and updated articles, record copies, store rejects.
 
@@ -487,6 +509,7 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     existing = store.existing_ids("articles", [a["id"] for a in articles])
     updated = [a for a in articles if a["id"] in existing]
     fresh = [a for a in articles if a["id"] not in existing]
+    dedup_start = time.perf_counter()
     sigs = {a["id"]: dedup.signature_of(a) for a in fresh}
     candidates = store.copy_candidates(fresh, int(dedup_cfg.get("max_candidates", 20)))
     keep, copies = dedup.decide(fresh, sigs, candidates, params)
@@ -494,9 +517,15 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     story_of = stories.assign_stories(keep, store.story_candidates(keep, story_params.window_hours), story_params)
     for article in keep:
         article["story_id"] = story_of[article["id"]]
+    dedup_s = time.perf_counter() - dedup_start
     counts: Counter[str] = Counter(duplicates=len(copies))
     run = {"run_id": ctx.run_id, "stage": "index", "at": ctx.logical_date.isoformat()}
+    bulk_start = time.perf_counter()
     result = store.write("articles", ((a["id"], _source(a)) for a in keep), op="create", context=run)
+    staging.write_json(ctx.dir / "index.timings.json", {
+        "dedup_s": round(dedup_s, 4), "dedup_articles": len(fresh),
+        "bulk_s": round(time.perf_counter() - bulk_start, 4), "bulk_docs": len(keep),
+    })
     counts["indexed"] = result.written
     counts["already_seen"] += result.already_present
     failures = list(result.failed)
@@ -665,6 +694,7 @@ def _new_alert_key(store: Store, article: dict[str, Any], when: datetime | None,
     return key, existing
 
 
+@_timed("alerts")
 def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     """Record one alert per story: a new announcement creates an alert, later carriers join its sources.
 
@@ -776,6 +806,7 @@ def _deliver_on(store: Store, alert_id: str, channel: Any, active: list[str], ct
     return outcome
 
 
+@_timed("deliver")
 def deliver_stage(settings: Settings, ctx: RunContext) -> str:
     """Deliver every alert not yet delivered on every active channel, and record each attempt.
 

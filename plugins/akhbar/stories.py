@@ -69,6 +69,21 @@ def same_story(a: dict[str, Any], b: dict[str, Any], params: StoryParams = Story
     )
 
 
+def _candidate_pairs(batch: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Pairs of batch articles sharing a salient number, a place or an organisation (the only ones that can match)."""
+    by_key: dict[str, list[str]] = {}
+    for article in batch:
+        keys = {f"n:{n}" for n in article.get("story_numbers", [])}
+        keys |= {f"p:{p}" for p in article.get("place_names", [])} | {f"o:{o}" for o in article.get("organisations", [])}
+        for key in keys:
+            by_key.setdefault(key, []).append(article["id"])
+    pairs: set[tuple[str, str]] = set()
+    for members in by_key.values():
+        members.sort()
+        pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
+    return pairs
+
+
 def assign_stories(
     batch: Sequence[dict[str, Any]], candidates: dict[str, list[dict[str, Any]]], params: StoryParams = StoryParams()
 ) -> dict[str, str]:
@@ -77,10 +92,10 @@ def assign_stories(
 
     ids = sorted(a["id"] for a in batch)
     uf = _UnionFind(ids)
-    for i, a in enumerate(sorted(batch, key=lambda x: x["id"])):
-        for b in sorted(batch, key=lambda x: x["id"])[i + 1 :]:
-            if same_story(a, b, params):
-                uf.union(a["id"], b["id"])
+    by_id = {a["id"]: a for a in batch}
+    for a_id, b_id in sorted(_candidate_pairs(batch)):
+        if uf.find(a_id) != uf.find(b_id) and same_story(by_id[a_id], by_id[b_id], params):
+            uf.union(a_id, b_id)
     groups: dict[str, list[dict[str, Any]]] = {}
     for article in batch:
         groups.setdefault(uf.find(article["id"]), []).append(article)
