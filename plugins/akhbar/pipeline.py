@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import multiprocessing
 import os
+import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -269,23 +271,41 @@ def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path:
     rejects: list[dict[str, Any]] = []
     todo = [item for item in items if item["id"] not in known]
     counts["already_seen"] = len(items) - len(todo)
-    with Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
-        outcomes = _run_politely(settings, ctx, store, fetcher, [(item["url"], partial(_fetch_page, fetcher, item)) for item in todo])
-    fetched: list[dict[str, Any]] = []
-    for item, outcome in zip(todo, outcomes, strict=True):
-        if outcome.error is not None:
-            exc = outcome.error
-            reason = str(exc) if isinstance(exc, FetchError) else f"{type(exc).__name__}: {exc}"
-            counts["errors"] += 1
-            rejects.append(_reject(ctx, "fetch", "error", reason, url=item["canonical_url"], feed=item["feed"], outlet=item["outlet"]))
-            continue
-        counts["pages_fetched"] += 1
-        fetched.append(outcome.value)
-    pages, same = _same_page_rejects(ctx, store, fetched)
-    counts["already_seen"] += len(same)
-    staging.write_jsonl(ctx.batch("fetch"), pages)
+    # Each fetched page is spilled to a local file as it arrives, so memory holds no batch of HTML.
+    with tempfile.TemporaryDirectory(prefix="akhbar-fetch-") as spill, Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
+        jobs = [(item["url"], partial(_fetch_and_spill, fetcher, item, Path(spill))) for item in todo]
+        outcomes = _run_politely(settings, ctx, store, fetcher, jobs)
+        fetched: list[dict[str, Any]] = []
+        for item, outcome in zip(todo, outcomes, strict=True):
+            if outcome.error is not None:
+                exc = outcome.error
+                reason = str(exc) if isinstance(exc, FetchError) else f"{type(exc).__name__}: {exc}"
+                counts["errors"] += 1
+                rejects.append(_reject(ctx, "fetch", "error", reason, url=item["canonical_url"], feed=item["feed"], outlet=item["outlet"]))
+                continue
+            counts["pages_fetched"] += 1
+            fetched.append(outcome.value)
+        pages, same = _same_page_rejects(ctx, store, fetched)
+        counts["already_seen"] += len(same)
+        staging.write_jsonl(ctx.batch("fetch"), (_unspill(stub) for stub in pages))
     _finish(ctx, "fetch", counts, rejects + same)
     return str(ctx.batch("fetch"))
+
+
+def _fetch_and_spill(fetcher: Fetcher, item: dict[str, Any], spill: Path) -> dict[str, Any]:
+    """Fetch one page and keep it on local disk; return the page without its HTML, plus where it is."""
+    page = _fetch_page(fetcher, item)
+    path = spill / f"{item['id']}.json"
+    path.write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
+    return {k: v for k, v in page.items() if k != "html"} | {"_spill": str(path)}
+
+
+def _unspill(stub: dict[str, Any]) -> dict[str, Any]:
+    """The full page of a spilled stub (its file is read once, then removed)."""
+    path = Path(stub["_spill"])
+    page = json.loads(path.read_text(encoding="utf-8"))
+    path.unlink()
+    return page
 
 
 def _not_future(value: str | None, reference: datetime) -> str | None:
@@ -440,7 +460,18 @@ def _workers(settings: Settings, pages: int) -> Iterator[Callable[..., Iterable[
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context(method)) as pool:
-        yield lambda fn, items: pool.map(fn, items, chunksize=8)
+        yield partial(_bounded_map, pool, window=16 * count)
+
+
+def _bounded_map(pool: ProcessPoolExecutor, fn: Callable[[Any], Any], items: Iterable[Any], window: int) -> Iterator[Any]:
+    """pool.map in order, with at most `window` items in flight (Executor.map would take the whole batch at once)."""
+    pending: deque[Any] = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 @_timed("extract")
@@ -554,8 +585,9 @@ def index_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
         for canonical_id, copy, sim in copies:
             by_canonical.setdefault(canonical_id, []).append(dedup.copy_record(copy, sim))
         updates = []
+        stored = store.get_many("articles", by_canonical)
         for canonical_id, records in sorted(by_canonical.items()):
-            current = store.get("articles", canonical_id) or {}
+            current = stored.get(canonical_id, {})
             canonical_story.setdefault(canonical_id, current.get("story_id") or canonical_id)
             merged = {c["url"]: c for c in current.get("copies", [])} | {c["url"]: c for c in records}
             updates.append((canonical_id, {"copies": sorted(merged.values(), key=lambda c: c["url"]), "copy_count": len(merged)}))

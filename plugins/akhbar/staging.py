@@ -33,7 +33,7 @@ def write_jsonl(path: UPath, records: Iterable[dict[str, Any]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     count = 0
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=1) as gz:  # staging favours speed over size
         for record in records:
             gz.write(json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
             count += 1

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,10 +36,12 @@ def story_terms(title: str, text: str) -> list[str]:
     return sorted(set(search_form(f"{title}\n{text}").split()))
 
 
-def _jaccard(a: set[Any], b: set[Any]) -> float:
+def _jaccard(a: AbstractSet[Any], b: AbstractSet[Any]) -> float:
     """Jaccard similarity of two sets (0 when both are empty)."""
-    union = a | b
-    return len(a & b) / len(union) if union else 0.0
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
 
 
 def _when(article: dict[str, Any]) -> datetime | None:
@@ -50,37 +53,67 @@ def _when(article: dict[str, Any]) -> datetime | None:
         return None
 
 
-def same_story(a: dict[str, Any], b: dict[str, Any], params: StoryParams = StoryParams()) -> bool:
-    """True when two articles report the same event: same numbers or entities, similar words, close in time."""
-    ta, tb = _when(a), _when(b)
-    if ta and tb:
+@dataclass(frozen=True)
+class _Features:
+    """An article's story features as sets, computed once per article."""
+
+    terms: frozenset[str]
+    numbers: frozenset[int]
+    entities: frozenset[str]
+    when: datetime | None
+
+
+def _features(article: dict[str, Any]) -> _Features:
+    """The sets the story rule compares."""
+    return _Features(
+        frozenset(article.get("story_terms", [])),
+        frozenset(article.get("story_numbers", [])),
+        frozenset(article.get("place_names", [])) | frozenset(article.get("organisations", [])),
+        _when(article),
+    )
+
+
+def _same(a: _Features, b: _Features, params: StoryParams) -> bool:
+    """The story rule on precomputed features."""
+    if a.when and b.when:
+        ta, tb = a.when, b.when
         if (ta.tzinfo is None) != (tb.tzinfo is None):
             ta, tb = ta.replace(tzinfo=None), tb.replace(tzinfo=None)
         if abs(ta - tb) > timedelta(hours=params.window_hours):
             return False
-    terms = _jaccard(set(a.get("story_terms", [])), set(b.get("story_terms", [])))
-    numbers = _jaccard(set(a.get("story_numbers", [])), set(b.get("story_numbers", [])))
-    entities = _jaccard(
-        set(a.get("place_names", [])) | set(a.get("organisations", [])),
-        set(b.get("place_names", [])) | set(b.get("organisations", [])),
-    )
+    numbers = _jaccard(a.numbers, b.numbers)
+    entities = _jaccard(a.entities, b.entities)
+    if numbers < params.numbers_min and entities < params.entities_min:
+        return False
+    terms = _jaccard(a.terms, b.terms)
     return (numbers >= params.numbers_min and terms >= params.numbers_terms_min) or (
         entities >= params.entities_min and terms >= params.entities_terms_min
     )
 
 
-def _candidate_pairs(batch: Sequence[dict[str, Any]]) -> set[tuple[str, str]]:
-    """Pairs of batch articles sharing a salient number, a place or an organisation (the only ones that can match)."""
-    by_key: dict[str, list[str]] = {}
-    for article in batch:
-        keys = {f"n:{n}" for n in article.get("story_numbers", [])}
-        keys |= {f"p:{p}" for p in article.get("place_names", [])} | {f"o:{o}" for o in article.get("organisations", [])}
-        for key in keys:
-            by_key.setdefault(key, []).append(article["id"])
+def same_story(a: dict[str, Any], b: dict[str, Any], params: StoryParams = StoryParams()) -> bool:
+    """True when two articles report the same event: same numbers or entities, similar words, close in time."""
+    return _same(_features(a), _features(b), params)
+
+
+def _prefix_pairs(sets: dict[str, frozenset[Any]], threshold: float) -> set[tuple[str, str]]:
+    """Pairs whose sets may reach Jaccard >= threshold: prefix filtering on the rarest elements (exact: no such pair missed)."""
+    freq: dict[Any, int] = {}
+    for members in sets.values():
+        for x in members:
+            freq[x] = freq.get(x, 0) + 1
+    index: dict[Any, list[str]] = {}
+    for doc_id, members in sets.items():
+        if not members:
+            continue
+        ordered = sorted(members, key=lambda x: (freq[x], str(x)))
+        keep = len(ordered) - math.ceil(threshold * len(ordered)) + 1
+        for x in ordered[:keep]:
+            index.setdefault(x, []).append(doc_id)
     pairs: set[tuple[str, str]] = set()
-    for members in by_key.values():
-        members.sort()
-        pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
+    for ids in index.values():
+        ids.sort()
+        pairs.update((a, b) for i, a in enumerate(ids) for b in ids[i + 1 :])
     return pairs
 
 
@@ -92,9 +125,11 @@ def assign_stories(
 
     ids = sorted(a["id"] for a in batch)
     uf = _UnionFind(ids)
-    by_id = {a["id"]: a for a in batch}
-    for a_id, b_id in sorted(_candidate_pairs(batch)):
-        if uf.find(a_id) != uf.find(b_id) and same_story(by_id[a_id], by_id[b_id], params):
+    feats = {a["id"]: _features(a) for a in batch}
+    pairs = _prefix_pairs({i: f.numbers for i, f in feats.items()}, params.numbers_min)
+    pairs |= _prefix_pairs({i: f.entities for i, f in feats.items()}, params.entities_min)
+    for a_id, b_id in sorted(pairs):
+        if uf.find(a_id) != uf.find(b_id) and _same(feats[a_id], feats[b_id], params):
             uf.union(a_id, b_id)
     groups: dict[str, list[dict[str, Any]]] = {}
     for article in batch:
@@ -102,7 +137,7 @@ def assign_stories(
     out: dict[str, str] = {}
     for members in groups.values():
         matched = [
-            c for m in members for c in candidates.get(m["id"], []) if c.get("story_id") and same_story(m, c, params)
+            c for m in members for c in candidates.get(m["id"], []) if c.get("story_id") and _same(feats[m["id"]], _features(c), params)
         ]
         if matched:
             story = min(matched, key=canonical_order)["story_id"]
