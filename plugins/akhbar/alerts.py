@@ -26,14 +26,19 @@ class Rules:
     needs_origin: re.Pattern[str]
     force_types: tuple[tuple[str, re.Pattern[str]], ...]
     negation: re.Pattern[str]
+    not_a_decision: re.Pattern[str]
     refuted: re.Pattern[str]
     publish_objects: re.Pattern[str]
     domestic_exceptions: re.Pattern[str]
     background: re.Pattern[str]
+    presence: re.Pattern[str]
+    past_year: re.Pattern[str]
     planned: re.Pattern[str]
     domestic: re.Pattern[str]
     sport: re.Pattern[str]
     figurative: re.Pattern[str]
+    other_news: re.Pattern[str]
+    origin_nouns: frozenset[str]
     prepositions: frozenset[str]
     to_prepositions: tuple[str, ...]
     from_prepositions: tuple[str, ...]
@@ -42,6 +47,7 @@ class Rules:
     alert_kinds: frozenset[str]
     max_sentences: int
     window: int
+    scope: int
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class Deployment:
 def _words(phrases: list[str], suffixes: bool = False) -> re.Pattern[str]:
     """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed, pronoun suffixes if asked)."""
     alts = sorted({r"\s+".join(map(re.escape, normalize(p, strip_punct=True).split())) for p in phrases}, key=len, reverse=True)
-    tail = r"(?:ها|هم)?" if suffixes else ""  # not ه: عسكري+ه is the adjective عسكرية, not "his soldiers"
+    tail = r"(?:هما|ها|هم)?" if suffixes else ""  # not ه: عسكري+ه is the adjective عسكرية, not "his soldiers"
     return re.compile(r"(?:^|(?<=\s))[وف]?(?:[بلك]|لل)?(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
 
 
@@ -83,14 +89,19 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         needs_origin=_words(data["needs_origin"], suffixes=True),
         force_types=tuple((kind, _words(words, suffixes=True)) for kind, words in data["force_types"].items()),
         negation=_words(data["negations"]),
+        not_a_decision=_words(data["not_a_decision"]),
         refuted=_words(data["refuted"]),
         publish_objects=_words(data["publish_objects"]),
         domestic_exceptions=_words(data["domestic_exceptions"]),
         background=_words(data["background"]),
+        presence=_words(data["presence"]),
+        past_year=re.compile(r"(?:^|(?<=\s))(?P<before>\S+\s+)?(?:[وف]?(?:في|منذ|خلال)\s+)?(?:[وفل]?عام|سنه)\s+(?:19|20)\d\d(?=\s|$)"),
         planned=_words(data["planned"]),
         domestic=_words(data["domestic"]),
         sport=_words(data["sport"]),
         figurative=_words(data["figurative"]),
+        other_news=_words(data["other_news"]),
+        origin_nouns=frozenset(normalize(p, strip_punct=True) for p in data["origin_nouns"]),
         prepositions=frozenset(normalize(p, strip_punct=True) for p in data["destination_prepositions"]),
         to_prepositions=tuple(normalize(p, strip_punct=True) for p in data["to_prepositions"]),
         from_prepositions=tuple(normalize(p, strip_punct=True) for p in data["from_prepositions"]),
@@ -99,6 +110,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         alert_kinds=frozenset(k for k, on in data.get("alert_kinds", {}).items() if on),
         max_sentences=int(data.get("max_sentences", 8)),
         window=int(data.get("window", 7)),
+        scope=int(data.get("scope", 4)),
     )
 
 
@@ -172,6 +184,12 @@ def _has_origin(text: Text, places: list[Mention], trigger_end: int, rules: Rule
     marks = [(p, _preposition_before(text, p, rules)) for p in places if p.start >= trigger_end]
     if any(mark == "من" for _, mark in marks):
         return True
+    # a place the gazetteer lacks, named by its kind: "من قاعدة الشدادي إلى ..."
+    words = [t[2] for t in text.tokens]
+    start = _token_index(text, trigger_end)
+    for i in range(start, len(words) - 1):
+        if words[i] in ("من", "ومن") and words[i + 1] in rules.origin_nouns and any(w in ("الي", "نحو") for w in words[i + 2:]):
+            return True
     targets = [p.start for p, mark in marks if mark in rules.to_prepositions[:4]]
     return bool(targets) and any(p.start < max(targets) and mark not in rules.to_prepositions[:4] for p, mark in marks)
 
@@ -184,6 +202,24 @@ def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules) 
     before = [m for m in usable if m.start < trigger_start]
     chosen = before[0] if before else (usable[0] if usable else None)
     return str(chosen.value) if chosen else ""
+
+
+def _governed(text: Text, trigger: Mention, pattern: re.Pattern[str], scope: int) -> bool:
+    """True when a phrase of the pattern stands within `scope` words before the trigger (or is the trigger's own phrase)."""
+    first = text.tokens[max(_token_index(text, trigger.start) - scope, 0)][0] if text.tokens else 0
+    return bool(pattern.search(text.flat[first: trigger.end]))
+
+
+def _background(text: Text, trigger: Mention, rules: Rules) -> bool:
+    """An earlier announcement recalled, or forces described as already there ("ينتشر ... منذ سنوات")."""
+    flat = text.flat
+    if rules.background.search(flat) or rules.presence.fullmatch(flat[trigger.start: trigger.end].strip()):
+        return True
+    for match in rules.past_year.finditer(flat):
+        before = (match.group("before") or "").strip()
+        if before not in ("بحلول", "حتي", "مطلع", "نهايه", "بدايه", "قبل") and not rules.planned.search(flat):
+            return True
+    return False
 
 
 def _headline_trigger(text: Text, gaz: Gazetteer) -> list[Mention]:
@@ -218,10 +254,14 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             return None
         if rules.domestic.search(rules.domestic_exceptions.sub(" ", flat)) or rules.sport.search(flat) or rules.figurative.search(flat):
             return None
+        if rules.other_news.search(flat):
+            return None
+        if _governed(text, trigger, rules.not_a_decision, rules.scope):
+            continue  # demanded, offered, imagined or judged by someone else: not a decision announced
         first = min(near, key=lambda f: abs(f.start - trigger.start))
         if first.start > trigger.end and rules.publish_objects.search(flat[trigger.end: first.start]):
             continue
-        status = "background" if rules.background.search(flat) else "planned" if rules.planned.search(flat) else "announced"
+        status = "background" if _background(text, trigger, rules) else "planned" if rules.planned.search(flat) else "announced"
         force = min(near, key=lambda f: [k for k, _ in rules.force_types].index(f.value))
         actors, places = find_actors(text, gaz), find_places(text, gaz)
         if rules.receiving.fullmatch(flat[trigger.start: trigger.end].strip()) or rules.receiving.match(flat, trigger.start):
