@@ -23,6 +23,9 @@ class Rules:
 
     verbs: tuple[tuple[str, re.Pattern[str]], ...]
     receiving: re.Pattern[str]
+    return_verbs: re.Pattern[str]
+    redeploy_nouns: re.Pattern[str]
+    person_subjects: re.Pattern[str]
     needs_origin: re.Pattern[str]
     force_types: tuple[tuple[str, re.Pattern[str]], ...]
     negation: re.Pattern[str]
@@ -72,11 +75,13 @@ class Deployment:
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}
 
 
-def _words(phrases: list[str], suffixes: bool = False) -> re.Pattern[str]:
-    """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed, pronoun suffixes if asked)."""
+def _words(phrases: list[str], suffixes: bool = False, article: bool = False) -> re.Pattern[str]:
+    """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed, the article and
+    pronoun suffixes if asked)."""
     alts = sorted({r"\s+".join(map(re.escape, normalize(p, strip_punct=True).split())) for p in phrases}, key=len, reverse=True)
     tail = r"(?:هما|ها|هم)?" if suffixes else ""  # not ه: عسكري+ه is the adjective عسكرية, not "his soldiers"
-    return re.compile(r"(?:^|(?<=\s))[وف]?(?:[بلك]|لل)?(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
+    head = r"(?:[بلك]?ال|لل|[بلك])?" if article else r"(?:[بلك]|لل)?"
+    return re.compile(r"(?:^|(?<=\s))[وف]?" + head + r"(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
 
 
 @lru_cache(maxsize=2)
@@ -86,8 +91,11 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
     return Rules(
         verbs=tuple((kind, _words(words, suffixes=True)) for kind, words in data["verbs"].items()) + (("deploy", _words(data["receiving"])),),
         receiving=_words(data["receiving"]),
+        return_verbs=_words(data["return_verbs"]),
+        redeploy_nouns=_words(data["redeploy_nouns"], article=True),
+        person_subjects=_words(data["person_subjects"], article=True),
         needs_origin=_words(data["needs_origin"], suffixes=True),
-        force_types=tuple((kind, _words(words, suffixes=True)) for kind, words in data["force_types"].items()),
+        force_types=tuple((kind, _words(words, suffixes=True, article=True)) for kind, words in data["force_types"].items()),
         negation=_words(data["negations"]),
         not_a_decision=_words(data["not_a_decision"]),
         refuted=_words(data["refuted"]),
@@ -204,22 +212,60 @@ def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules) 
     return str(chosen.value) if chosen else ""
 
 
+def _merge_return(text: Text, triggers: list[Mention], rules: Rules) -> list[Mention]:
+    """"أعادت روسيا انتشار/تموضع ...": a return verb up to three words before a deployment noun is a redeployment."""
+    merged: list[Mention] = []
+    skip = False
+    for i, t in enumerate(triggers):
+        if skip:
+            skip = False
+            continue
+        nxt = triggers[i + 1] if i + 1 < len(triggers) else None
+        if (t.value == "withdraw" and nxt and rules.return_verbs.fullmatch(text.flat[t.start: t.end].strip())
+                and _token_index(text, nxt.start) - _token_index(text, t.start) <= 3
+                and (nxt.value == "redeploy" or rules.redeploy_nouns.fullmatch(text.flat[nxt.start: nxt.end].strip()))):
+            merged.append(Mention(nxt.start, nxt.end, "redeploy"))
+            skip = True
+            continue
+        merged.append(t)
+    return merged
+
+
+_CLAUSE = re.compile(r"[,،;؛:.]")
+
+
 def _governed(text: Text, trigger: Mention, pattern: re.Pattern[str], scope: int) -> bool:
-    """True when a phrase of the pattern stands within `scope` words before the trigger (or is the trigger's own phrase)."""
+    """True when a phrase of the pattern stands within `scope` words before the trigger in the same clause
+    (no comma or colon in between), or is the trigger's own phrase."""
     first = text.tokens[max(_token_index(text, trigger.start) - scope, 0)][0] if text.tokens else 0
-    return bool(pattern.search(text.flat[first: trigger.end]))
+    breaks = [m.end() for m in _CLAUSE.finditer(text.display, first, trigger.start)]
+    return bool(pattern.search(text.flat[max([first, *breaks]): trigger.end]))
+
+
+def _person_subject(text: Text, trigger: Mention, rules: Rules) -> bool:
+    """True when a person is what the verb moves ("عاد وزير الدفاع", "وصل الرئيس"): a visit, not a deployment."""
+    i = _token_index(text, trigger.end)
+    return i < len(text.tokens) and bool(rules.person_subjects.match(text.flat, text.tokens[i][0]))
 
 
 def _background(text: Text, trigger: Mention, rules: Rules) -> bool:
     """An earlier announcement recalled, or forces described as already there ("ينتشر ... منذ سنوات")."""
     flat = text.flat
-    if rules.background.search(flat) or rules.presence.fullmatch(flat[trigger.start: trigger.end].strip()):
+    if rules.background.search(flat) or (trigger.value == "deploy" and rules.presence.fullmatch(flat[trigger.start: trigger.end].strip())):
         return True
     for match in rules.past_year.finditer(flat):
         before = (match.group("before") or "").strip()
         if before not in ("بحلول", "حتي", "مطلع", "نهايه", "بدايه", "قبل") and not rules.planned.search(flat):
             return True
     return False
+
+
+_FUTURE_VERB = re.compile(r"[وف]?س[يتنا]\S{2,}")
+
+
+def _planned(text: Text, trigger: Mention, rules: Rules) -> bool:
+    """Something to come: a future marker in the sentence, or the trigger verb itself in the future (سيـ، ستـ، سنـ)."""
+    return bool(rules.planned.search(text.flat) or _FUTURE_VERB.fullmatch(text.flat[trigger.start: trigger.end].split()[0]))
 
 
 def _headline_trigger(text: Text, gaz: Gazetteer) -> list[Mention]:
@@ -243,8 +289,7 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         return None
     triggers = _triggers(text, rules) or _headline_trigger(text, gaz)
     # "أعادت ... تموضع": a return-verb right before a redeploy noun is part of the redeployment
-    triggers = [t for i, t in enumerate(triggers) if not (t.value == "withdraw" and i + 1 < len(triggers) and triggers[i + 1].value == "redeploy"
-                                                          and _token_index(text, triggers[i + 1].start) - _token_index(text, t.start) <= 3)]
+    triggers = _merge_return(text, triggers, rules)
     for trigger in triggers:
         t_idx = _token_index(text, trigger.start)
         near = [f for f in forces if abs(_token_index(text, f.start) - t_idx) <= rules.window and not (f.start < trigger.end and f.end > trigger.start)]
@@ -256,12 +301,12 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             return None
         if rules.other_news.search(flat):
             return None
-        if _governed(text, trigger, rules.not_a_decision, rules.scope):
+        if _person_subject(text, trigger, rules) or _governed(text, trigger, rules.not_a_decision, rules.scope):
             continue  # demanded, offered, imagined or judged by someone else: not a decision announced
         first = min(near, key=lambda f: abs(f.start - trigger.start))
         if first.start > trigger.end and rules.publish_objects.search(flat[trigger.end: first.start]):
             continue
-        status = "background" if _background(text, trigger, rules) else "planned" if rules.planned.search(flat) else "announced"
+        status = "background" if _background(text, trigger, rules) else "planned" if _planned(text, trigger, rules) else "announced"
         force = min(near, key=lambda f: [k for k, _ in rules.force_types].index(f.value))
         actors, places = find_actors(text, gaz), find_places(text, gaz)
         if rules.receiving.fullmatch(flat[trigger.start: trigger.end].strip()) or rules.receiving.match(flat, trigger.start):
