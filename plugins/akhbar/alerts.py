@@ -41,6 +41,7 @@ class Rules:
     sport: re.Pattern[str]
     figurative: re.Pattern[str]
     other_news: re.Pattern[str]
+    arms_transfer: re.Pattern[str]
     origin_nouns: frozenset[str]
     prepositions: frozenset[str]
     to_prepositions: tuple[str, ...]
@@ -109,6 +110,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         sport=_words(data["sport"]),
         figurative=_words(data["figurative"]),
         other_news=_words(data["other_news"]),
+        arms_transfer=_words(data["arms_transfer"]),
         origin_nouns=frozenset(normalize(p, strip_punct=True) for p in data["origin_nouns"]),
         prepositions=frozenset(normalize(p, strip_punct=True) for p in data["destination_prepositions"]),
         to_prepositions=tuple(normalize(p, strip_punct=True) for p in data["to_prepositions"]),
@@ -299,7 +301,7 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             return None
         if rules.domestic.search(rules.domestic_exceptions.sub(" ", flat)) or rules.sport.search(flat) or rules.figurative.search(flat):
             return None
-        if rules.other_news.search(flat):
+        if rules.other_news.search(flat) or (trigger.value == "deploy" and rules.arms_transfer.search(flat)):
             return None
         if _person_subject(text, trigger, rules) or _governed(text, trigger, rules.not_a_decision, rules.scope):
             continue  # demanded, offered, imagined or judged by someone else: not a decision announced
