@@ -30,6 +30,7 @@ class Rules:
     force_types: tuple[tuple[str, re.Pattern[str]], ...]
     negation: re.Pattern[str]
     not_a_decision: re.Pattern[str]
+    conditions: re.Pattern[str]
     refuted: re.Pattern[str]
     publish_objects: re.Pattern[str]
     domestic_exceptions: re.Pattern[str]
@@ -99,6 +100,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         force_types=tuple((kind, _words(words, suffixes=True, article=True)) for kind, words in data["force_types"].items()),
         negation=_words(data["negations"]),
         not_a_decision=_words(data["not_a_decision"]),
+        conditions=_words(data["conditions"]),
         refuted=_words(data["refuted"]),
         publish_objects=_words(data["publish_objects"]),
         domestic_exceptions=_words(data["domestic_exceptions"]),
@@ -204,12 +206,23 @@ def _has_origin(text: Text, places: list[Mention], trigger_end: int, rules: Rule
     return bool(targets) and any(p.start < max(targets) and mark not in rules.to_prepositions[:4] for p, mark in marks)
 
 
+def _outside_names(text: Text, actors: list[Mention], places: list[Mention], gaz: Gazetteer) -> tuple[list[Mention], list[Mention]]:
+    """Drop places named inside an organisation's name ("قوات سوريا الديمقراطية" is not Syria), and the
+    actor read from the same words."""
+    orgs = [(m.start, m.end) for m in gaz.organisations.find(text.flat)]
+    inside = [p for p in places if any(a <= p.start and p.end <= b and (a, b) != (p.start, p.end) for a, b in orgs)]
+    spans = {(p.start, p.end) for p in inside}
+    return [a for a in actors if (a.start, a.end) not in spans], [p for p in places if p not in inside]
+
+
 def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules) -> str:
     """The sending state: named before the trigger (the subject), else as an adjective of the force;
     never a state named as where forces go, nor one named after a purpose phrase ("لدعم القوات العراقية")."""
     purpose = rules.purpose.search(text.flat)
     usable = [m for m in actors if not _preposition_before(text, m, rules) and not (purpose and m.start >= purpose.start() and m.start > trigger_start)]
-    before = [m for m in usable if m.start < trigger_start]
+    before = [m for m in usable if m.start < trigger_start and not _PREFIX.match(text.display, m.end)]
+    if not before and any(m.start > trigger_start for m in usable):
+        usable = [m for m in usable if m.start > trigger_start]
     chosen = before[0] if before else (usable[0] if usable else None)
     return str(chosen.value) if chosen else ""
 
@@ -234,6 +247,7 @@ def _merge_return(text: Text, triggers: list[Mention], rules: Rules) -> list[Men
 
 
 _CLAUSE = re.compile(r"[,،;؛:.]")
+_PREFIX = re.compile(r"\s*:")
 
 
 def _governed(text: Text, trigger: Mention, pattern: re.Pattern[str], scope: int) -> bool:
@@ -242,6 +256,12 @@ def _governed(text: Text, trigger: Mention, pattern: re.Pattern[str], scope: int
     first = text.tokens[max(_token_index(text, trigger.start) - scope, 0)][0] if text.tokens else 0
     breaks = [m.end() for m in _CLAUSE.finditer(text.display, first, trigger.start)]
     return bool(pattern.search(text.flat[max([first, *breaks]): trigger.end]))
+
+
+def _conditional(text: Text, trigger: Mention, rules: Rules) -> bool:
+    """True when a condition follows the trigger in its clause ("سترسل سفنا إذا طلب منها ذلك")."""
+    stop = next((m.start() for m in _CLAUSE.finditer(text.display, trigger.end)), len(text.flat))
+    return bool(rules.conditions.search(text.flat[trigger.end: stop]))
 
 
 def _person_subject(text: Text, trigger: Mention, rules: Rules) -> bool:
@@ -305,12 +325,14 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             return None
         if _person_subject(text, trigger, rules) or _governed(text, trigger, rules.not_a_decision, rules.scope):
             continue  # demanded, offered, imagined or judged by someone else: not a decision announced
+        if _conditional(text, trigger, rules):
+            continue
         first = min(near, key=lambda f: abs(f.start - trigger.start))
         if first.start > trigger.end and rules.publish_objects.search(flat[trigger.end: first.start]):
             continue
         status = "background" if _background(text, trigger, rules) else "planned" if _planned(text, trigger, rules) else "announced"
         force = min(near, key=lambda f: [k for k, _ in rules.force_types].index(f.value))
-        actors, places = find_actors(text, gaz), find_places(text, gaz)
+        actors, places = _outside_names(text, find_actors(text, gaz), find_places(text, gaz), gaz)
         if rules.receiving.fullmatch(flat[trigger.start: trigger.end].strip()) or rules.receiving.match(flat, trigger.start):
             # the host is the subject: it is the destination; the sender is named after the verb
             host = next((p for p in places if p.start < trigger.start), None)
