@@ -26,6 +26,7 @@ class Rules:
     return_verbs: re.Pattern[str]
     redeploy_nouns: re.Pattern[str]
     person_subjects: re.Pattern[str]
+    civilian: re.Pattern[str]
     needs_origin: re.Pattern[str]
     force_types: tuple[tuple[str, re.Pattern[str]], ...]
     negation: re.Pattern[str]
@@ -96,6 +97,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         return_verbs=_words(data["return_verbs"]),
         redeploy_nouns=_words(data["redeploy_nouns"], article=True),
         person_subjects=_words(data["person_subjects"], article=True),
+        civilian=_words(data["civilian"], article=True),
         needs_origin=_words(data["needs_origin"], suffixes=True),
         force_types=tuple((kind, _words(words, suffixes=True, article=True)) for kind, words in data["force_types"].items()),
         negation=_words(data["negations"]),
@@ -215,11 +217,15 @@ def _outside_names(text: Text, actors: list[Mention], places: list[Mention], gaz
     return [a for a in actors if (a.start, a.end) not in spans], [p for p in places if p not in inside]
 
 
-def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules) -> str:
+def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules, forces: list[Mention] = ()) -> str:
     """The sending state: named before the trigger (the subject), else as an adjective of the force;
     never a state named as where forces go, nor one named after a purpose phrase ("لدعم القوات العراقية")."""
     purpose = rules.purpose.search(text.flat)
     usable = [m for m in actors if not _preposition_before(text, m, rules) and not (purpose and m.start >= purpose.start() and m.start > trigger_start)]
+    # a nationality right after a force noun that follows the verb names the sender ("انسحاب الكتيبة الإيطالية")
+    adjective = [m for m in usable if m.start > trigger_start and any(f.start > trigger_start and 0 <= _token_index(text, m.start) - _token_index(text, f.end - 1) <= 2 for f in forces)]
+    if adjective:
+        return str(adjective[0].value)
     before = [m for m in usable if m.start < trigger_start and not _PREFIX.match(text.display, m.end)]
     if not before and any(m.start > trigger_start for m in usable):
         usable = [m for m in usable if m.start > trigger_start]
@@ -237,7 +243,7 @@ def _merge_return(text: Text, triggers: list[Mention], rules: Rules) -> list[Men
             continue
         nxt = triggers[i + 1] if i + 1 < len(triggers) else None
         if (t.value == "withdraw" and nxt and rules.return_verbs.fullmatch(text.flat[t.start: t.end].strip())
-                and _token_index(text, nxt.start) - _token_index(text, t.start) <= 3
+                and _token_index(text, nxt.start) - _token_index(text, t.start) <= 4
                 and (nxt.value == "redeploy" or rules.redeploy_nouns.fullmatch(text.flat[nxt.start: nxt.end].strip()))):
             merged.append(Mention(nxt.start, nxt.end, "redeploy"))
             skip = True
@@ -262,6 +268,12 @@ def _conditional(text: Text, trigger: Mention, rules: Rules) -> bool:
     """True when a condition follows the trigger in its clause ("سترسل سفنا إذا طلب منها ذلك")."""
     stop = next((m.start() for m in _CLAUSE.finditer(text.display, trigger.end)), len(text.flat))
     return bool(rules.conditions.search(text.flat[trigger.end: stop]))
+
+
+def _civilian(text: Text, force: Mention, rules: Rules) -> bool:
+    """True for a vessel or aircraft named as civilian right after it ("سفينة المساعدات", "طائرات مدنية")."""
+    i = _token_index(text, force.end)
+    return i < len(text.tokens) and bool(rules.civilian.match(text.flat, text.tokens[i][0]))
 
 
 def _person_subject(text: Text, trigger: Mention, rules: Rules) -> bool:
@@ -312,9 +324,14 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
     triggers = _triggers(text, rules) or _headline_trigger(text, gaz)
     # "أعادت ... تموضع": a return-verb right before a redeploy noun is part of the redeployment
     triggers = _merge_return(text, triggers, rules)
+    all_places = find_places(text, gaz) if triggers else []
+    # a place of several words counts as one ("إلى قاعدة الأمير سلطان الجوية" is two words from the verb)
+    weight = [0 if any(p.start < start < p.end for p in all_places) else 1 for start, _, _ in text.tokens]
+    position = [sum(weight[: i + 1]) for i in range(len(weight))]
     for trigger in triggers:
-        t_idx = _token_index(text, trigger.start)
-        near = [f for f in forces if abs(_token_index(text, f.start) - t_idx) <= rules.window and not (f.start < trigger.end and f.end > trigger.start)]
+        t_pos = position[min(_token_index(text, trigger.start), len(position) - 1)]
+        near = [f for f in forces if abs(position[min(_token_index(text, f.start), len(position) - 1)] - t_pos) <= rules.window
+                and not (f.start < trigger.end and f.end > trigger.start) and not _civilian(text, f, rules)]
         if not near:
             continue
         if rules.negation.search(flat[: trigger.end]) or rules.refuted.search(flat):
@@ -332,14 +349,14 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             continue
         status = "background" if _background(text, trigger, rules) else "planned" if _planned(text, trigger, rules) else "announced"
         force = min(near, key=lambda f: [k for k, _ in rules.force_types].index(f.value))
-        actors, places = _outside_names(text, find_actors(text, gaz), find_places(text, gaz), gaz)
+        actors, places = _outside_names(text, find_actors(text, gaz), all_places, gaz)
         if rules.receiving.fullmatch(flat[trigger.start: trigger.end].strip()) or rules.receiving.match(flat, trigger.start):
             # the host is the subject: it is the destination; the sender is named after the verb
             host = next((p for p in places if p.start < trigger.start), None)
             actor = next((str(a.value) for a in actors if a.start > trigger.end and (host is None or a.value != host.value.name)), "")
             destination = host or _destination(text, places, actor, trigger.end, trigger.value, rules)
         else:
-            actor = _actor(text, actors, trigger.start, rules)
+            actor = _actor(text, actors, trigger.start, rules, near)
             destination = _destination(text, places, actor, trigger.end, trigger.value, rules)
         quantities = [q for q in find_quantities(text, gaz) if q["category"] != "share"]
         counted = next((q for q in quantities if q["category"] == "personnel" and q["value"]), None) or next((q for q in quantities if q["value"]), None)
