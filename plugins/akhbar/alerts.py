@@ -27,6 +27,7 @@ class Rules:
     redeploy_nouns: re.Pattern[str]
     person_subjects: re.Pattern[str]
     civilian: re.Pattern[str]
+    onward: re.Pattern[str]
     needs_origin: re.Pattern[str]
     force_types: tuple[tuple[str, re.Pattern[str]], ...]
     negation: re.Pattern[str]
@@ -98,6 +99,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         redeploy_nouns=_words(data["redeploy_nouns"], article=True),
         person_subjects=_words(data["person_subjects"], article=True),
         civilian=_words(data["civilian"], article=True),
+        onward=_words(data["onward"], suffixes=True),
         needs_origin=_words(data["needs_origin"], suffixes=True),
         force_types=tuple((kind, _words(words, suffixes=True, article=True)) for kind, words in data["force_types"].items()),
         negation=_words(data["negations"]),
@@ -148,6 +150,8 @@ def _forces(text: Text, rules: Rules, gaz: Gazetteer) -> list[Mention]:
     words = [t[2] for t in text.tokens]
     for i, token in enumerate(text.tokens):
         unit = _unit_at(words, i, gaz.quantities)
+        if unit and unit[0] == 1 and words[i].endswith("يه") and _unit_at(words[:i] + [words[i][:-1]], i, gaz.quantities):
+            continue  # "عسكرية" is the adjective, not عسكري + ه ("his soldier")
         if unit and unit[1] in _FORCE_CATEGORIES:
             end = text.tokens[i + unit[0] - 1][1]
             found.append(Mention(token[0], end, _FORCE_CATEGORIES[unit[1]]))
@@ -212,9 +216,19 @@ def _outside_names(text: Text, actors: list[Mention], places: list[Mention], gaz
     """Drop places named inside an organisation's name ("قوات سوريا الديمقراطية" is not Syria), and the
     actor read from the same words."""
     orgs = [(m.start, m.end) for m in gaz.organisations.find(text.flat)]
-    inside = [p for p in places if any(a <= p.start and p.end <= b and (a, b) != (p.start, p.end) for a, b in orgs)]
+    inside = [p for p in places if any(a <= p.start and p.end < b for a, b in orgs)]
     spans = {(p.start, p.end) for p in inside}
     return [a for a in actors if (a.start, a.end) not in spans], [p for p in places if p not in inside]
+
+
+def _onward(text: Text, places: list[Mention], actor: str, trigger_end: int, rules: Rules) -> bool:
+    """True when forces leaving one place are sent on to another that is not home, with a word of onward
+    movement before it ("غادرت ... المتوسط متجهة إلى المحيط الهندي", "إخلاء قاعدتها ... ونقل معداتها إلى اللاذقية")."""
+    for place in places:
+        if (place.start > trigger_end and place.value.name != actor and _preposition_before(text, place, rules) in rules.to_prepositions[:5]
+                and rules.onward.search(text.flat[trigger_end: place.start])):
+            return True
+    return False
 
 
 def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules, forces: list[Mention] = ()) -> str:
@@ -306,11 +320,14 @@ def _headline_trigger(text: Text, gaz: Gazetteer) -> list[Mention]:
     """A verbless headline "4 آلاف جندي إلى الكويت": a counted force right before إلى and a place."""
     words = [t[2] for t in text.tokens]
     starts = {m.start for m in find_places(text, gaz)}
+    nationalities = {m.start for m in find_actors(text, gaz)}
     for i in range(1, len(words) - 1):
-        unit = _unit_at(words, i - 1, gaz.quantities)
-        if words[i] == "الي" and unit and unit[1] == "personnel" and text.tokens[i + 1][0] in starts:
-            if i >= 2 and _number_word(words[i - 2], gaz.quantities):
-                return [Mention(text.tokens[i][0], text.tokens[i][1], "deploy")]
+        if words[i] != "الي" or text.tokens[i + 1][0] not in starts:
+            continue
+        u = i - 2 if i >= 2 and text.tokens[i - 1][0] in nationalities else i - 1  # "3 آلاف جندي إسباني إلى لاتفيا"
+        unit = _unit_at(words, u, gaz.quantities)
+        if unit and unit[1] == "personnel" and u >= 1 and _number_word(words[u - 1], gaz.quantities):
+            return [Mention(text.tokens[i][0], text.tokens[i][1], "deploy")]
     return []
 
 
@@ -331,7 +348,7 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
     for trigger in triggers:
         t_pos = position[min(_token_index(text, trigger.start), len(position) - 1)]
         near = [f for f in forces if abs(position[min(_token_index(text, f.start), len(position) - 1)] - t_pos) <= rules.window
-                and not (f.start < trigger.end and f.end > trigger.start) and not _civilian(text, f, rules)]
+                and not (f.start >= trigger.start and f.end <= trigger.end) and not _civilian(text, f, rules)]
         if not near:
             continue
         if rules.negation.search(flat[: trigger.end]) or rules.refuted.search(flat):
@@ -344,6 +361,9 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             continue  # demanded, offered, imagined or judged by someone else: not a decision announced
         if _conditional(text, trigger, rules):
             continue
+        after = _token_index(text, trigger.end)
+        if after < len(text.tokens) and rules.publish_objects.match(flat, text.tokens[after][0]):
+            continue  # "يسحب موظفيه", "نقل جثامين": what is moved is not a force
         first = min(near, key=lambda f: abs(f.start - trigger.start))
         if first.start > trigger.end and rules.publish_objects.search(flat[trigger.end: first.start]):
             continue
@@ -364,6 +384,9 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         kind = trigger.value
         if kind == "redeploy" and rules.needs_origin.match(flat, trigger.start) and not _has_origin(text, places, trigger.end, rules):
             kind = "deploy"
+        if kind == "withdraw" and _onward(text, places, actor, trigger.end, rules):
+            kind = "redeploy"  # "غادرت ... المتوسط متجهة إلى المحيط الهندي": moved, not brought home
+            destination = _destination(text, places, actor, trigger.end, kind, rules)
         if not (actor or destination or counted or share):
             continue  # nobody, nowhere, no size: not an announcement an analyst can act on
         force_type = force.value
@@ -405,9 +428,32 @@ def detect_deployment(title: str, text: str, fields: dict[str, Any] | None = Non
             continue
         if found.is_deployment:
             penalty = 0.03 * min(position, 3)
+            found = _completed(found, sentences[position + 1: position + 3], rules, gaz)
             return Deployment(**{**asdict(found), "confidence": round(max(found.confidence - penalty, 0.0), 2)})
         background = background or found
     return background or Deployment(False)
+
+
+def _completed(found: Deployment, following: list[str], rules: Rules, gaz: Gazetteer) -> Deployment:
+    """A headline rarely gives every detail: fill a missing size, actor or destination from the next
+    sentences when they announce the same kind of deployment ("... بوصول 30 مستشارا ... إلى معسكر التاجي")."""
+    if found.size is not None and found.actor and found.destination:
+        return found
+    for sentence in following:
+        more = _analyse(sentence, rules, gaz)
+        if more is None or not more.is_deployment or more.kind != found.kind:
+            continue
+        if found.actor and more.actor and found.actor != more.actor:
+            continue
+        if found.destination_country and more.destination_country and found.destination_country != more.destination_country:
+            continue
+        fill: dict[str, Any] = {"actor": found.actor or more.actor}
+        if found.size is None and more.size is not None and more.size_unit == "personnel":  # the troop count only
+            fill |= {"size": more.size, "size_unit": more.size_unit}
+        if not found.destination and more.destination:
+            fill |= {"destination": more.destination, "destination_country": more.destination_country}
+        return Deployment(**{**asdict(found), **fill})
+    return found
 
 
 def alert_key(dep: Deployment, story_id: str | None = None, anchor: str = "") -> str:
