@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -335,16 +336,18 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
     """A deployment found in one sentence, or None."""
     text = Text.of(sentence)
     flat = text.flat
+    triggers = _triggers(text, rules) or (_headline_trigger(text, gaz) if " الي " in f" {flat} " else [])
+    if not triggers:
+        return None
     forces = _forces(text, rules, gaz)
     if not forces:
         return None
-    triggers = _triggers(text, rules) or _headline_trigger(text, gaz)
     # "أعادت ... تموضع": a return-verb right before a redeploy noun is part of the redeployment
     triggers = _merge_return(text, triggers, rules)
     all_places = find_places(text, gaz) if triggers else []
     # a place of several words counts as one ("إلى قاعدة الأمير سلطان الجوية" is two words from the verb)
-    weight = [0 if any(p.start < start < p.end for p in all_places) else 1 for start, _, _ in text.tokens]
-    position = [sum(weight[: i + 1]) for i in range(len(weight))]
+    inner = {start for start, _, _ in text.tokens for p in all_places if p.start < start < p.end}
+    position = list(accumulate(0 if start in inner else 1 for start, _, _ in text.tokens))
     for trigger in triggers:
         t_pos = position[min(_token_index(text, trigger.start), len(position) - 1)]
         near = [f for f in forces if abs(position[min(_token_index(text, f.start), len(position) - 1)] - t_pos) <= rules.window
