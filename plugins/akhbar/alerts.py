@@ -27,6 +27,7 @@ class Rules:
     return_verbs: re.Pattern[str]
     redeploy_nouns: re.Pattern[str]
     person_subjects: re.Pattern[str]
+    adjective_triggers: re.Pattern[str]
     civilian: re.Pattern[str]
     onward: re.Pattern[str]
     needs_origin: re.Pattern[str]
@@ -99,6 +100,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         return_verbs=_words(data["return_verbs"]),
         redeploy_nouns=_words(data["redeploy_nouns"], article=True),
         person_subjects=_words(data["person_subjects"], article=True),
+        adjective_triggers=_words(data["adjective_triggers"]),
         civilian=_words(data["civilian"], article=True),
         onward=_words(data["onward"], suffixes=True),
         needs_origin=_words(data["needs_origin"], suffixes=True),
@@ -238,7 +240,8 @@ def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules, 
     purpose = rules.purpose.search(text.flat)
     usable = [m for m in actors if not _preposition_before(text, m, rules) and not (purpose and m.start >= purpose.start() and m.start > trigger_start)]
     # a nationality right after a force noun that follows the verb names the sender ("انسحاب الكتيبة الإيطالية")
-    adjective = [m for m in usable if m.start > trigger_start and any(f.start > trigger_start and 0 <= _token_index(text, m.start) - _token_index(text, f.end - 1) <= 2 for f in forces)]
+    adjective = [m for m in usable if m.start > trigger_start and any(f.start > trigger_start and not text.flat.startswith("ل", f.start)
+                                                                       and 0 <= _token_index(text, m.start) - _token_index(text, f.end - 1) <= 2 for f in forces)]
     if adjective:
         return str(adjective[0].value)
     before = [m for m in usable if m.start < trigger_start and not _PREFIX.match(text.display, m.end)]
@@ -260,7 +263,7 @@ def _merge_return(text: Text, triggers: list[Mention], rules: Rules) -> list[Men
         if (t.value == "withdraw" and nxt and rules.return_verbs.fullmatch(text.flat[t.start: t.end].strip())
                 and _token_index(text, nxt.start) - _token_index(text, t.start) <= 4
                 and (nxt.value == "redeploy" or rules.redeploy_nouns.fullmatch(text.flat[nxt.start: nxt.end].strip()))):
-            merged.append(Mention(nxt.start, nxt.end, "redeploy"))
+            merged.append(Mention(t.start, nxt.end, "redeploy"))
             skip = True
             continue
         merged.append(t)
@@ -354,6 +357,9 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
                 and not (f.start >= trigger.start and f.end <= trigger.end) and not _civilian(text, f, rules)]
         if not near:
             continue
+        if rules.adjective_triggers.fullmatch(flat[trigger.start: trigger.end].strip()) and not any(
+                0 <= _token_index(text, trigger.start) - _token_index(text, f.end - 1) <= 2 for f in forces if f.end <= trigger.start):
+            continue  # "لعام إضافي": an adjective of something else
         if rules.negation.search(flat[: trigger.end]) or rules.refuted.search(flat):
             return None
         if rules.domestic.search(rules.domestic_exceptions.sub(" ", flat)) or rules.sport.search(flat) or rules.figurative.search(flat):
