@@ -192,3 +192,20 @@ def test_redeployment_with_a_return_verb_or_an_origin_the_gazetteer_lacks() -> N
     assert detect_deployment("", "أعادت روسيا انتشار وحداتها من محيط كييف إلى شرق أوكرانيا.").kind == "redeploy"
     dep = detect_deployment("", "قوات التحالف تنقل جنودها من قاعدة تل تمر إلى قاعدة التنف.")
     assert dep.kind == "redeploy" and dep.destination == "قاعدة التنف"
+
+
+def test_evaluation_scores_actor_destination_status_and_batches() -> None:
+    from akhbar.evaluation import batch_of
+
+    passages = [
+        {"id": "u01", "label": "deploy", "size": 560, "actor": "الولايات المتحدة", "destination": "العراق", "status": "announced",
+         "text": "أعلن البنتاغون إرسال 560 جنديا إضافيا إلى العراق."},
+        {"id": "u02", "label": "none", "status": "background", "text": "وكانت فرنسا قد أرسلت 200 جندي إلى مالي."},
+        {"id": "x01", "label": "withdraw", "actor": "ألمانيا", "destination": "العراق", "text": "ألمانيا تسحب جنودها من العراق."},
+    ]
+    report, errors = evaluate(passages)
+    assert report["detection"] == {"tp": 2, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0}
+    assert report["attributes"]["actor"] == {"right": 2, "labelled": 2, "accuracy": 1.0}
+    assert report["attributes"]["status"] == {"right": 2, "labelled": 2, "accuracy": 1.0}
+    assert errors == []
+    assert [batch_of(p) for p in passages] == ["u", "u", "x"]
