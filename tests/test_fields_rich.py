@@ -130,7 +130,8 @@ def test_sample_pages_whole_articles() -> None:
         "rafidain-1.html": ("deploy", "الولايات المتحدة", "قاعدة القيارة", 560),
         "wasat-2.html": None,
         "sham-1.html": ("deploy", "تركيا", "حلب", None),
-        "sham-2.html": ("deploy", "التحالف الدولي", "دير الزور", None),  # moved to a base, no origin named
+        # moved to a base, no origin named; the base itself since the gazetteer knows it (issue-6b)
+        "sham-2.html": ("deploy", "التحالف الدولي", "قاعدة حقل العمر", None),
         "nil-1.html": None,
         "nil-2.html": None,
         "rafidain-2.html": None,
@@ -150,3 +151,61 @@ def test_field_extraction_scores_do_not_regress() -> None:
     report = json.loads(proc.stdout)
     for name in ("places", "organisations", "people", "roles", "troops", "aircraft", "ships"):
         assert report[name]["precision"] >= 0.85 and report[name]["recall"] >= 0.85, (name, report[name])
+
+
+def test_demands_offers_and_opinions_are_not_announcements_but_a_later_clause_is() -> None:
+    from akhbar.alerts import detect_deployment
+
+    assert not detect_deployment("", "دعا الرئيس الفرنسي الحلفاء الأوروبيين إلى إرسال قوات لحفظ السلام في أوكرانيا.").is_deployment
+    assert not detect_deployment("", "البرلمان العراقي يصوت على قرار يطالب بانسحاب القوات الأجنبية.").is_deployment
+    assert not detect_deployment("", "أبدت إسبانيا استعدادها لإرسال جنود إلى لبنان.").is_deployment
+    # the demand governs its own clause only: Paris starting the withdrawal is announced
+    dep = detect_deployment("", "مالي تطالب فرنسا بسحب قواتها فورا، وباريس تبدأ الانسحاب خلال أيام.")
+    assert dep.is_deployment and dep.kind == "withdraw" and dep.actor == "فرنسا"
+
+
+def test_forces_already_there_and_past_years_are_background() -> None:
+    from akhbar.alerts import detect_deployment
+
+    dep = detect_deployment("", "ينتشر نحو 900 جندي أمريكي في شمال شرق سوريا منذ سنوات، وفق البنتاغون.")
+    assert not dep.is_deployment and dep.status == "background"
+    dep = detect_deployment("", "أرسلت الولايات المتحدة قوات إلى الصومال عام 1992 في عملية إعادة الأمل.")
+    assert not dep.is_deployment and dep.status == "background"
+    # a year as a deadline is not the past; a future form of a stative verb is an announcement
+    assert detect_deployment("", "ستنشر ألمانيا لواء قتاليا في ليتوانيا بحلول عام 2027.").status == "planned"
+    assert detect_deployment("", "قال المتحدث إن 250 عسكريا فرنسيا سينتشرون في أربيل.").is_deployment
+
+
+def test_visits_sales_and_returns_of_people_are_not_deployments() -> None:
+    from akhbar.alerts import detect_deployment
+
+    assert not detect_deployment("", "عاد وزير الدفاع إلى بغداد بعد زيارة للقوات في الأنبار.").is_deployment
+    assert not detect_deployment("", "وصل رئيس الأركان الأمريكي إلى أربيل لتفقد القوات.").is_deployment
+    assert not detect_deployment("", "وافقت الخارجية الأمريكية على صفقة بيع 40 مقاتلة إلى المغرب.").is_deployment
+    dep = detect_deployment("", "تعود الكتيبة الكندية من لاتفيا إلى بلادها مطلع الشهر المقبل.")
+    assert dep.is_deployment and dep.kind == "withdraw" and dep.status == "planned"
+
+
+def test_redeployment_with_a_return_verb_or_an_origin_the_gazetteer_lacks() -> None:
+    from akhbar.alerts import detect_deployment
+
+    assert detect_deployment("", "أعادت روسيا انتشار وحداتها من محيط كييف إلى شرق أوكرانيا.").kind == "redeploy"
+    dep = detect_deployment("", "قوات التحالف تنقل جنودها من قاعدة تل تمر إلى قاعدة التنف.")
+    assert dep.kind == "redeploy" and dep.destination == "قاعدة التنف"
+
+
+def test_evaluation_scores_actor_destination_status_and_batches() -> None:
+    from akhbar.evaluation import batch_of
+
+    passages = [
+        {"id": "u01", "label": "deploy", "size": 560, "actor": "الولايات المتحدة", "destination": "العراق", "status": "announced",
+         "text": "أعلن البنتاغون إرسال 560 جنديا إضافيا إلى العراق."},
+        {"id": "u02", "label": "none", "status": "background", "text": "وكانت فرنسا قد أرسلت 200 جندي إلى مالي."},
+        {"id": "x01", "label": "withdraw", "actor": "ألمانيا", "destination": "العراق", "text": "ألمانيا تسحب جنودها من العراق."},
+    ]
+    report, errors = evaluate(passages)
+    assert report["detection"] == {"tp": 2, "fp": 0, "fn": 0, "precision": 1.0, "recall": 1.0}
+    assert report["attributes"]["actor"] == {"right": 2, "labelled": 2, "accuracy": 1.0}
+    assert report["attributes"]["status"] == {"right": 2, "labelled": 2, "accuracy": 1.0}
+    assert errors == []
+    assert [batch_of(p) for p in passages] == ["u", "u", "x"]

@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,30 @@ class Rules:
 
     verbs: tuple[tuple[str, re.Pattern[str]], ...]
     receiving: re.Pattern[str]
+    return_verbs: re.Pattern[str]
+    redeploy_nouns: re.Pattern[str]
+    person_subjects: re.Pattern[str]
+    adjective_triggers: re.Pattern[str]
+    civilian: re.Pattern[str]
+    onward: re.Pattern[str]
     needs_origin: re.Pattern[str]
     force_types: tuple[tuple[str, re.Pattern[str]], ...]
     negation: re.Pattern[str]
+    not_a_decision: re.Pattern[str]
+    conditions: re.Pattern[str]
     refuted: re.Pattern[str]
     publish_objects: re.Pattern[str]
     domestic_exceptions: re.Pattern[str]
     background: re.Pattern[str]
+    presence: re.Pattern[str]
+    past_year: re.Pattern[str]
     planned: re.Pattern[str]
     domestic: re.Pattern[str]
     sport: re.Pattern[str]
     figurative: re.Pattern[str]
+    other_news: re.Pattern[str]
+    arms_transfer: re.Pattern[str]
+    origin_nouns: frozenset[str]
     prepositions: frozenset[str]
     to_prepositions: tuple[str, ...]
     from_prepositions: tuple[str, ...]
@@ -42,6 +56,7 @@ class Rules:
     alert_kinds: frozenset[str]
     max_sentences: int
     window: int
+    scope: int
 
 
 @dataclass(frozen=True)
@@ -66,11 +81,13 @@ class Deployment:
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}
 
 
-def _words(phrases: list[str], suffixes: bool = False) -> re.Pattern[str]:
-    """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed, pronoun suffixes if asked)."""
+def _words(phrases: list[str], suffixes: bool = False, article: bool = False) -> re.Pattern[str]:
+    """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed, the article and
+    pronoun suffixes if asked)."""
     alts = sorted({r"\s+".join(map(re.escape, normalize(p, strip_punct=True).split())) for p in phrases}, key=len, reverse=True)
-    tail = r"(?:ها|هم)?" if suffixes else ""  # not ه: عسكري+ه is the adjective عسكرية, not "his soldiers"
-    return re.compile(r"(?:^|(?<=\s))[وف]?(?:[بلك]|لل)?(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
+    tail = r"(?:هما|ها|هم)?" if suffixes else ""  # not ه: عسكري+ه is the adjective عسكرية, not "his soldiers"
+    head = r"(?:[بلك]?ال|لل|[بلك])?" if article else r"(?:[بلك]|لل)?"
+    return re.compile(r"(?:^|(?<=\s))[وف]?" + head + r"(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
 
 
 @lru_cache(maxsize=2)
@@ -80,17 +97,30 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
     return Rules(
         verbs=tuple((kind, _words(words, suffixes=True)) for kind, words in data["verbs"].items()) + (("deploy", _words(data["receiving"])),),
         receiving=_words(data["receiving"]),
+        return_verbs=_words(data["return_verbs"]),
+        redeploy_nouns=_words(data["redeploy_nouns"], article=True),
+        person_subjects=_words(data["person_subjects"], article=True),
+        adjective_triggers=_words(data["adjective_triggers"]),
+        civilian=_words(data["civilian"], article=True),
+        onward=_words(data["onward"], suffixes=True),
         needs_origin=_words(data["needs_origin"], suffixes=True),
-        force_types=tuple((kind, _words(words, suffixes=True)) for kind, words in data["force_types"].items()),
+        force_types=tuple((kind, _words(words, suffixes=True, article=True)) for kind, words in data["force_types"].items()),
         negation=_words(data["negations"]),
+        not_a_decision=_words(data["not_a_decision"]),
+        conditions=_words(data["conditions"]),
         refuted=_words(data["refuted"]),
         publish_objects=_words(data["publish_objects"]),
         domestic_exceptions=_words(data["domestic_exceptions"]),
         background=_words(data["background"]),
+        presence=_words(data["presence"]),
+        past_year=re.compile(r"(?:^|(?<=\s))(?P<before>\S+\s+)?(?:[وف]?(?:في|منذ|خلال)\s+)?(?:[وفل]?عام|سنه)\s+(?:19|20)\d\d(?=\s|$)"),
         planned=_words(data["planned"]),
         domestic=_words(data["domestic"]),
         sport=_words(data["sport"]),
         figurative=_words(data["figurative"]),
+        other_news=_words(data["other_news"]),
+        arms_transfer=_words(data["arms_transfer"]),
+        origin_nouns=frozenset(normalize(p, strip_punct=True) for p in data["origin_nouns"]),
         prepositions=frozenset(normalize(p, strip_punct=True) for p in data["destination_prepositions"]),
         to_prepositions=tuple(normalize(p, strip_punct=True) for p in data["to_prepositions"]),
         from_prepositions=tuple(normalize(p, strip_punct=True) for p in data["from_prepositions"]),
@@ -99,6 +129,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         alert_kinds=frozenset(k for k, on in data.get("alert_kinds", {}).items() if on),
         max_sentences=int(data.get("max_sentences", 8)),
         window=int(data.get("window", 7)),
+        scope=int(data.get("scope", 4)),
     )
 
 
@@ -122,6 +153,8 @@ def _forces(text: Text, rules: Rules, gaz: Gazetteer) -> list[Mention]:
     words = [t[2] for t in text.tokens]
     for i, token in enumerate(text.tokens):
         unit = _unit_at(words, i, gaz.quantities)
+        if unit and unit[0] == 1 and words[i].endswith("يه") and _unit_at(words[:i] + [words[i][:-1]], i, gaz.quantities):
+            continue  # "عسكرية" is the adjective, not عسكري + ه ("his soldier")
         if unit and unit[1] in _FORCE_CATEGORIES:
             end = text.tokens[i + unit[0] - 1][1]
             found.append(Mention(token[0], end, _FORCE_CATEGORIES[unit[1]]))
@@ -172,29 +205,133 @@ def _has_origin(text: Text, places: list[Mention], trigger_end: int, rules: Rule
     marks = [(p, _preposition_before(text, p, rules)) for p in places if p.start >= trigger_end]
     if any(mark == "من" for _, mark in marks):
         return True
+    # a place the gazetteer lacks, named by its kind: "من قاعدة الشدادي إلى ..."
+    words = [t[2] for t in text.tokens]
+    start = _token_index(text, trigger_end)
+    for i in range(start, len(words) - 1):
+        if words[i] in ("من", "ومن") and words[i + 1] in rules.origin_nouns and any(w in ("الي", "نحو") for w in words[i + 2:]):
+            return True
     targets = [p.start for p, mark in marks if mark in rules.to_prepositions[:4]]
     return bool(targets) and any(p.start < max(targets) and mark not in rules.to_prepositions[:4] for p, mark in marks)
 
 
-def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules) -> str:
+def _outside_names(text: Text, actors: list[Mention], places: list[Mention], gaz: Gazetteer) -> tuple[list[Mention], list[Mention]]:
+    """Drop places named inside an organisation's name ("قوات سوريا الديمقراطية" is not Syria), and the
+    actor read from the same words."""
+    orgs = [(m.start, m.end) for m in gaz.organisations.find(text.flat)]
+    inside = [p for p in places if any(a <= p.start and p.end < b for a, b in orgs)]
+    spans = {(p.start, p.end) for p in inside}
+    return [a for a in actors if (a.start, a.end) not in spans], [p for p in places if p not in inside]
+
+
+def _onward(text: Text, places: list[Mention], actor: str, trigger_end: int, rules: Rules) -> bool:
+    """True when forces leaving one place are sent on to another that is not home, with a word of onward
+    movement before it ("غادرت ... المتوسط متجهة إلى المحيط الهندي", "إخلاء قاعدتها ... ونقل معداتها إلى اللاذقية")."""
+    for place in places:
+        if (place.start > trigger_end and place.value.name != actor and _preposition_before(text, place, rules) in rules.to_prepositions[:5]
+                and rules.onward.search(text.flat[trigger_end: place.start])):
+            return True
+    return False
+
+
+def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules, forces: list[Mention] = ()) -> str:
     """The sending state: named before the trigger (the subject), else as an adjective of the force;
     never a state named as where forces go, nor one named after a purpose phrase ("لدعم القوات العراقية")."""
     purpose = rules.purpose.search(text.flat)
     usable = [m for m in actors if not _preposition_before(text, m, rules) and not (purpose and m.start >= purpose.start() and m.start > trigger_start)]
-    before = [m for m in usable if m.start < trigger_start]
+    # a nationality right after a force noun that follows the verb names the sender ("انسحاب الكتيبة الإيطالية")
+    adjective = [m for m in usable if m.start > trigger_start and any(f.start > trigger_start and not text.flat.startswith("ل", f.start)
+                                                                       and 0 <= _token_index(text, m.start) - _token_index(text, f.end - 1) <= 2 for f in forces)]
+    if adjective:
+        return str(adjective[0].value)
+    before = [m for m in usable if m.start < trigger_start and not _PREFIX.match(text.display, m.end)]
+    if not before and any(m.start > trigger_start for m in usable):
+        usable = [m for m in usable if m.start > trigger_start]
     chosen = before[0] if before else (usable[0] if usable else None)
     return str(chosen.value) if chosen else ""
+
+
+def _merge_return(text: Text, triggers: list[Mention], rules: Rules) -> list[Mention]:
+    """"أعادت روسيا انتشار/تموضع ...": a return verb up to three words before a deployment noun is a redeployment."""
+    merged: list[Mention] = []
+    skip = False
+    for i, t in enumerate(triggers):
+        if skip:
+            skip = False
+            continue
+        nxt = triggers[i + 1] if i + 1 < len(triggers) else None
+        if (t.value == "withdraw" and nxt and rules.return_verbs.fullmatch(text.flat[t.start: t.end].strip())
+                and _token_index(text, nxt.start) - _token_index(text, t.start) <= 4
+                and (nxt.value == "redeploy" or rules.redeploy_nouns.fullmatch(text.flat[nxt.start: nxt.end].strip()))):
+            merged.append(Mention(t.start, nxt.end, "redeploy"))
+            skip = True
+            continue
+        merged.append(t)
+    return merged
+
+
+_CLAUSE = re.compile(r"[,،;؛:.]")
+_PREFIX = re.compile(r"\s*:")
+
+
+def _governed(text: Text, trigger: Mention, pattern: re.Pattern[str], scope: int) -> bool:
+    """True when a phrase of the pattern stands within `scope` words before the trigger in the same clause
+    (no comma or colon in between), or is the trigger's own phrase."""
+    first = text.tokens[max(_token_index(text, trigger.start) - scope, 0)][0] if text.tokens else 0
+    breaks = [m.end() for m in _CLAUSE.finditer(text.display, first, trigger.start)]
+    return bool(pattern.search(text.flat[max([first, *breaks]): trigger.end]))
+
+
+def _conditional(text: Text, trigger: Mention, rules: Rules) -> bool:
+    """True when a condition follows the trigger in its clause ("سترسل سفنا إذا طلب منها ذلك")."""
+    stop = next((m.start() for m in _CLAUSE.finditer(text.display, trigger.end)), len(text.flat))
+    return bool(rules.conditions.search(text.flat[trigger.end: stop]))
+
+
+def _civilian(text: Text, force: Mention, rules: Rules) -> bool:
+    """True for a vessel or aircraft named as civilian right after it ("سفينة المساعدات", "طائرات مدنية")."""
+    i = _token_index(text, force.end)
+    return i < len(text.tokens) and bool(rules.civilian.match(text.flat, text.tokens[i][0]))
+
+
+def _person_subject(text: Text, trigger: Mention, rules: Rules) -> bool:
+    """True when a person is what the verb moves ("عاد وزير الدفاع", "وصل الرئيس"): a visit, not a deployment."""
+    i = _token_index(text, trigger.end)
+    return i < len(text.tokens) and bool(rules.person_subjects.match(text.flat, text.tokens[i][0]))
+
+
+def _background(text: Text, trigger: Mention, rules: Rules) -> bool:
+    """An earlier announcement recalled, or forces described as already there ("ينتشر ... منذ سنوات")."""
+    flat = text.flat
+    if rules.background.search(flat) or (trigger.value == "deploy" and rules.presence.fullmatch(flat[trigger.start: trigger.end].strip())):
+        return True
+    for match in rules.past_year.finditer(flat):
+        before = (match.group("before") or "").strip()
+        if before not in ("بحلول", "حتي", "مطلع", "نهايه", "بدايه", "قبل") and not rules.planned.search(flat):
+            return True
+    return False
+
+
+_FUTURE_VERB = re.compile(r"[وف]?س[يتنا]\S{2,}")
+
+
+def _planned(text: Text, trigger: Mention, rules: Rules) -> bool:
+    """Something to come: a future marker in the sentence, or the trigger verb itself in the future (سيـ، ستـ، سنـ)."""
+    return bool(rules.planned.search(text.flat) or _FUTURE_VERB.fullmatch(text.flat[trigger.start: trigger.end].split()[0]))
 
 
 def _headline_trigger(text: Text, gaz: Gazetteer) -> list[Mention]:
     """A verbless headline "4 آلاف جندي إلى الكويت": a counted force right before إلى and a place."""
     words = [t[2] for t in text.tokens]
     starts = {m.start for m in find_places(text, gaz)}
+    nationalities = {m.start for m in find_actors(text, gaz)}
     for i in range(1, len(words) - 1):
-        unit = _unit_at(words, i - 1, gaz.quantities)
-        if words[i] == "الي" and unit and unit[1] == "personnel" and text.tokens[i + 1][0] in starts:
-            if i >= 2 and _number_word(words[i - 2], gaz.quantities):
-                return [Mention(text.tokens[i][0], text.tokens[i][1], "deploy")]
+        if words[i] != "الي" or text.tokens[i + 1][0] not in starts:
+            continue
+        u = i - 2 if i >= 2 and text.tokens[i - 1][0] in nationalities else i - 1  # "3 آلاف جندي إسباني إلى لاتفيا"
+        unit = _unit_at(words, u, gaz.quantities)
+        if unit and unit[1] == "personnel" and u >= 1 and _number_word(words[u - 1], gaz.quantities):
+            return [Mention(text.tokens[i][0], text.tokens[i][1], "deploy")]
     return []
 
 
@@ -202,35 +339,53 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
     """A deployment found in one sentence, or None."""
     text = Text.of(sentence)
     flat = text.flat
+    triggers = _triggers(text, rules) or (_headline_trigger(text, gaz) if " الي " in f" {flat} " else [])
+    if not triggers:
+        return None
     forces = _forces(text, rules, gaz)
     if not forces:
         return None
-    triggers = _triggers(text, rules) or _headline_trigger(text, gaz)
     # "أعادت ... تموضع": a return-verb right before a redeploy noun is part of the redeployment
-    triggers = [t for i, t in enumerate(triggers) if not (t.value == "withdraw" and i + 1 < len(triggers) and triggers[i + 1].value == "redeploy"
-                                                          and _token_index(text, triggers[i + 1].start) - _token_index(text, t.start) <= 3)]
+    triggers = _merge_return(text, triggers, rules)
+    all_places = find_places(text, gaz) if triggers else []
+    # a place of several words counts as one ("إلى قاعدة الأمير سلطان الجوية" is two words from the verb)
+    inner = {start for start, _, _ in text.tokens for p in all_places if p.start < start < p.end}
+    position = list(accumulate(0 if start in inner else 1 for start, _, _ in text.tokens))
     for trigger in triggers:
-        t_idx = _token_index(text, trigger.start)
-        near = [f for f in forces if abs(_token_index(text, f.start) - t_idx) <= rules.window and not (f.start < trigger.end and f.end > trigger.start)]
+        t_pos = position[min(_token_index(text, trigger.start), len(position) - 1)]
+        near = [f for f in forces if abs(position[min(_token_index(text, f.start), len(position) - 1)] - t_pos) <= rules.window
+                and not (f.start >= trigger.start and f.end <= trigger.end) and not _civilian(text, f, rules)]
         if not near:
             continue
+        if rules.adjective_triggers.fullmatch(flat[trigger.start: trigger.end].strip()) and not any(
+                0 <= _token_index(text, trigger.start) - _token_index(text, f.end - 1) <= 2 for f in forces if f.end <= trigger.start):
+            continue  # "لعام إضافي": an adjective of something else
         if rules.negation.search(flat[: trigger.end]) or rules.refuted.search(flat):
             return None
         if rules.domestic.search(rules.domestic_exceptions.sub(" ", flat)) or rules.sport.search(flat) or rules.figurative.search(flat):
             return None
+        if rules.other_news.search(flat) or (trigger.value == "deploy" and rules.arms_transfer.search(flat)):
+            return None
+        if _person_subject(text, trigger, rules) or _governed(text, trigger, rules.not_a_decision, rules.scope):
+            continue  # demanded, offered, imagined or judged by someone else: not a decision announced
+        if _conditional(text, trigger, rules):
+            continue
+        after = _token_index(text, trigger.end)
+        if after < len(text.tokens) and rules.publish_objects.match(flat, text.tokens[after][0]):
+            continue  # "يسحب موظفيه", "نقل جثامين": what is moved is not a force
         first = min(near, key=lambda f: abs(f.start - trigger.start))
         if first.start > trigger.end and rules.publish_objects.search(flat[trigger.end: first.start]):
             continue
-        status = "background" if rules.background.search(flat) else "planned" if rules.planned.search(flat) else "announced"
+        status = "background" if _background(text, trigger, rules) else "planned" if _planned(text, trigger, rules) else "announced"
         force = min(near, key=lambda f: [k for k, _ in rules.force_types].index(f.value))
-        actors, places = find_actors(text, gaz), find_places(text, gaz)
+        actors, places = _outside_names(text, find_actors(text, gaz), all_places, gaz)
         if rules.receiving.fullmatch(flat[trigger.start: trigger.end].strip()) or rules.receiving.match(flat, trigger.start):
             # the host is the subject: it is the destination; the sender is named after the verb
             host = next((p for p in places if p.start < trigger.start), None)
             actor = next((str(a.value) for a in actors if a.start > trigger.end and (host is None or a.value != host.value.name)), "")
             destination = host or _destination(text, places, actor, trigger.end, trigger.value, rules)
         else:
-            actor = _actor(text, actors, trigger.start, rules)
+            actor = _actor(text, actors, trigger.start, rules, near)
             destination = _destination(text, places, actor, trigger.end, trigger.value, rules)
         quantities = [q for q in find_quantities(text, gaz) if q["category"] != "share"]
         counted = next((q for q in quantities if q["category"] == "personnel" and q["value"]), None) or next((q for q in quantities if q["value"]), None)
@@ -238,6 +393,9 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         kind = trigger.value
         if kind == "redeploy" and rules.needs_origin.match(flat, trigger.start) and not _has_origin(text, places, trigger.end, rules):
             kind = "deploy"
+        if kind == "withdraw" and _onward(text, places, actor, trigger.end, rules):
+            kind = "redeploy"  # "غادرت ... المتوسط متجهة إلى المحيط الهندي": moved, not brought home
+            destination = _destination(text, places, actor, trigger.end, kind, rules)
         if not (actor or destination or counted or share):
             continue  # nobody, nowhere, no size: not an announcement an analyst can act on
         force_type = force.value
@@ -279,9 +437,32 @@ def detect_deployment(title: str, text: str, fields: dict[str, Any] | None = Non
             continue
         if found.is_deployment:
             penalty = 0.03 * min(position, 3)
+            found = _completed(found, sentences[position + 1: position + 3], rules, gaz)
             return Deployment(**{**asdict(found), "confidence": round(max(found.confidence - penalty, 0.0), 2)})
         background = background or found
     return background or Deployment(False)
+
+
+def _completed(found: Deployment, following: list[str], rules: Rules, gaz: Gazetteer) -> Deployment:
+    """A headline rarely gives every detail: fill a missing size, actor or destination from the next
+    sentences when they announce the same kind of deployment ("... بوصول 30 مستشارا ... إلى معسكر التاجي")."""
+    if found.size is not None and found.actor and found.destination:
+        return found
+    for sentence in following:
+        more = _analyse(sentence, rules, gaz)
+        if more is None or not more.is_deployment or more.kind != found.kind:
+            continue
+        if found.actor and more.actor and found.actor != more.actor:
+            continue
+        if found.destination_country and more.destination_country and found.destination_country != more.destination_country:
+            continue
+        fill: dict[str, Any] = {"actor": found.actor or more.actor}
+        if found.size is None and more.size is not None and more.size_unit == "personnel":  # the troop count only
+            fill |= {"size": more.size, "size_unit": more.size_unit}
+        if not found.destination and more.destination:
+            fill |= {"destination": more.destination, "destination_country": more.destination_country}
+        return Deployment(**{**asdict(found), **fill})
+    return found
 
 
 def alert_key(dep: Deployment, story_id: str | None = None, anchor: str = "") -> str:

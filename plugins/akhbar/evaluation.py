@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ import yaml
 from akhbar.alerts import Deployment, detect_deployment
 
 KINDS = ("deploy", "withdraw", "redeploy")
+ATTRIBUTES = ("actor", "destination", "status")
+_BATCH = re.compile(r"[a-z]+")
 
 
 @dataclass
@@ -41,6 +44,12 @@ def load_passages(path: Path) -> list[dict[str, Any]]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))["passages"]
 
 
+def batch_of(passage: dict[str, Any]) -> str:
+    """The batch a passage belongs to: the letters its id starts with ("u" for u17)."""
+    match = _BATCH.match(str(passage["id"]))
+    return match.group(0) if match else ""
+
+
 def predict(passage: dict[str, Any]) -> Deployment:
     """The detector's decision on one passage (the passage is the article body, with its title if any)."""
     return detect_deployment(passage.get("title", ""), passage["text"])
@@ -50,6 +59,8 @@ def evaluate(passages: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[
     """Scores per kind, for any announcement, and for the troop count; plus the passages got wrong."""
     kinds = {k: Score() for k in KINDS}
     detection, troops = Score(), Score()
+    # actor, destination and status where a passage labels them: right / labelled, on the passages found
+    attributes = {a: [0, 0] for a in ATTRIBUTES}
     errors: list[dict[str, Any]] = []
     for passage in passages:
         gold, gold_size = passage["label"], passage.get("size")
@@ -66,7 +77,20 @@ def evaluate(passages: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[
         troops.tp += gold_size is not None and pred_size == gold_size
         troops.fp += pred_size is not None and pred_size != gold_size
         troops.fn += gold_size is not None and pred_size != gold_size
-        if pred != gold or pred_size != gold_size:
-            errors.append({"id": passage["id"], "gold": gold, "pred": pred, "gold_size": gold_size, "pred_size": pred_size, "status": dep.status, "text": passage["text"]})
+        wrong = []
+        for attribute in ATTRIBUTES:
+            if passage.get(attribute) is None or (gold != "none" and pred == "none"):
+                continue
+            attributes[attribute][1] += 1
+            right = getattr(dep, attribute) == passage[attribute]
+            attributes[attribute][0] += right
+            if not right:
+                wrong.append(f"{attribute}: {getattr(dep, attribute)!r} != {passage[attribute]!r}")
+        if pred != gold or pred_size != gold_size or wrong:
+            errors.append({"id": passage["id"], "gold": gold, "pred": pred, "gold_size": gold_size, "pred_size": pred_size, "status": dep.status,
+                           **({"attributes": wrong} if wrong else {}), "text": passage["text"]})
     report = {"passages": len(passages), "detection": detection.to_dict(), "troop_count": troops.to_dict(), **{k: s.to_dict() for k, s in kinds.items()}}
+    labelled = {a: {"right": r, "labelled": n, "accuracy": round(r / n, 3)} for a, (r, n) in attributes.items() if n}
+    if labelled:
+        report["attributes"] = labelled
     return report, errors

@@ -391,7 +391,9 @@ def find_quantities(text: Text, gaz: Gazetteer) -> list[dict[str, Any]]:
         run = words[start:j + 1]
         value: int | None = None
         approximate = False
-        if run:
+        if len(run) == 1 and run[0] in q.vague and j == i - 1:
+            approximate = True  # "آلاف الجنود": thousands, no count (not 1000)
+        elif run:
             value = parse_number(run, q)
         elif j >= 0 and words[j] in q.vague and j == i - 1 and words[i].startswith("ال"):
             start, approximate = j, True
