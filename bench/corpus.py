@@ -163,6 +163,18 @@ def _feed(host: str, articles: list[Article]) -> str:
     return f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>منفذ</title>{items}</channel></rss>'
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A threaded server that does not print clients closing kept-alive connections."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class CorpusServer:
     """Serve a corpus on every outlet's loopback address, one threaded server per address, same port."""
 
@@ -197,11 +209,9 @@ class CorpusServer:
                 with lock:
                     served["count"] += 1
 
-        first = ThreadingHTTPServer((corpus.host(0), port), Handler)
+        first = _QuietServer((corpus.host(0), port), Handler)
         self.port = first.server_address[1]
-        self.servers = [first] + [ThreadingHTTPServer((corpus.host(o), self.port), Handler) for o in range(1, corpus.outlets)]
-        for server in self.servers:
-            server.daemon_threads = True
+        self.servers = [first] + [_QuietServer((corpus.host(o), self.port), Handler) for o in range(1, corpus.outlets)]
         self.served = served
 
     def __enter__(self) -> CorpusServer:
