@@ -1,6 +1,6 @@
 # Akhbar: every target works from a fresh clone; scripts/ holds the steps.
 SHELL := /bin/bash
-.PHONY: install demo test run bench es-start es-stop kibana-import clean
+.PHONY: install demo test run bench bench-extraction es-start es-stop kibana-import clean
 
 install:  ## uv, the locked environment, Airflow's metadata DB
 	@bash scripts/bootstrap.sh
@@ -14,7 +14,10 @@ test:  ## the whole suite against a local Elasticsearch (started and stopped her
 run:  ## local Elasticsearch + airflow standalone with akhbar_ingest unpaused
 	@bash scripts/run.sh
 
-bench: install  ## extraction quality on the golden set: the project against plain trafilatura
+bench: install  ## the whole pipeline over 2,000 generated pages on loopback, with the two references (docs/performance.md)
+	@source scripts/env.sh && akhbar es start && python bench/e2e.py --pages 2000
+
+bench-extraction: install  ## extraction quality on the golden set: the project against plain trafilatura
 	@source scripts/env.sh && python bench/extraction_quality.py
 
 es-start: install

@@ -168,6 +168,13 @@ class _QuietServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse DNS look-up of the address (slow when no resolver answers)."""
+        import socketserver
+
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
     def handle_error(self, request: object, client_address: object) -> None:
         import sys
 

@@ -697,6 +697,16 @@ def _story_alert(store: Store, touched: dict[str, dict[str, Any]], story: str | 
     return key
 
 
+def _preload_story_alerts(store: Store, touched: dict[str, dict[str, Any]], stories: set[str]) -> None:
+    """Load, in a few requests, the alerts that list any of these stories (most stories have none)."""
+    known = {story for alert in touched.values() for story in alert.get("story_ids", [])}
+    wanted = sorted(stories - known)
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        for key, alert in store.find("alerts", {"terms": {"story_ids": chunk}}, size=1000):
+            touched.setdefault(key, alert)
+
+
 def _announcement_alert(store: Store, touched: dict[str, dict[str, Any]], dep: dict[str, Any], when: datetime | None, window: float, tolerance: float) -> str | None:
     """Id of an alert about the same announcement (this batch first, then the index within the window)."""
     key = next((k for k, a in touched.items() if _same_announcement(a, dep, when, window, tolerance)), None)
@@ -761,8 +771,9 @@ def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
                 existing = {**_new_alert(article, key, ctx), "_dirty": True}
             touched.setdefault(key, existing)
         _add_source(touched[key], article, ctx)
+    _preload_story_alerts(store, touched, {a["story_id"] for a in followers})
     for article in sorted(followers, key=dedup.canonical_order):
-        key = _story_alert(store, touched, article["story_id"])
+        key = next((k for k, a in touched.items() if article["story_id"] in a.get("story_ids", [])), None)
         if key is not None:
             _add_source(touched[key], article, ctx)
     new_docs, updates = [], []
