@@ -183,3 +183,15 @@ def test_related_block_stops_at_a_subheading_of_the_article() -> None:
     )
     article = extract_article(page(inner), "http://outlet.example/a", reference=datetime(2026, 11, 21, tzinfo=UTC))
     assert article.text.splitlines() == [PARAS[0], "مهمة محددة بالتدريب", PARAS[1], PARAS[2]]
+
+
+def test_unreadable_page_metadata_falls_back_to_trafilaturas(monkeypatch: pytest.MonkeyPatch) -> None:
+    from akhbar import extract
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("odd metadata")
+
+    monkeypatch.setattr(extract, "page_metadata", broken)
+    article = extract_article(page(f"<p>{PARAS[0]}</p><p>{PARAS[1]}</p>"), "http://outlet.example/a", reference=datetime(2026, 11, 21, tzinfo=UTC))
+    assert PARAS[0] in article.text and article.title
+    assert article.published and article.published.startswith("2026-11-18")

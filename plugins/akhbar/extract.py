@@ -333,7 +333,7 @@ def extract_article(
         meta = page_metadata(tree, url, doc, reference)
     except Exception:  # noqa: BLE001 - odd metadata must not cost the article its text
         log.warning("page metadata unreadable on %s; keeping trafilatura's", url, exc_info=True)
-        meta = Metadata(title=(doc.title or "").strip(), sitename=(doc.sitename or "").strip(), published=_valid_date(doc.date, reference))
+        meta = Metadata(title=(doc.title or "").strip(), sitename=(doc.sitename or "").strip(), published=valid_date(doc.date, reference))
     text = recover_headings(tree, doc.text or "")
     kept, removed = clean_lines(text, meta.title or (doc.title or ""), rules, learned, tuple(meta.sitenames), heading_keys(tree))
     if not kept:

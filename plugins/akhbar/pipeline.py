@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from akhbar import alerts as alerts_mod
 from akhbar import dedup, feedstate, robotscache, staging, stories
 from akhbar.config import Feed, Settings, load_feeds
 from akhbar.dates import localize
-from akhbar.extract import ExtractError, candidate_lines, extract_article, load_boilerplate, trafilatura_doc
+from akhbar.extract import ExtractError, candidate_lines, extract_article, load_boilerplate, trafilatura_doc, valid_date
 from akhbar.feeds import FeedError, Item, PollResult, poll_feed
 from akhbar.fetch import Fetcher, FetchError, decode_body, garbled_reason, link_canonical
 from akhbar.fields import extract_fields, load_gazetteer
@@ -308,18 +308,6 @@ def _unspill(stub: dict[str, Any]) -> dict[str, Any]:
     return page
 
 
-def _not_future(value: str | None, reference: datetime) -> str | None:
-    """A feed's date, unless it is after the run's logical date (absurd values are left empty)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    ref = reference if reference.tzinfo else reference.replace(tzinfo=parsed.tzinfo)
-    return value if (parsed if parsed.tzinfo else parsed.replace(tzinfo=ref.tzinfo)) <= ref else None
-
-
 def page_host(page: dict[str, Any]) -> str:
     """The outlet host a page belongs to, for per-host learning (www. dropped)."""
     host = (urlsplit(page["canonical_url"]).hostname or "").lower()
@@ -381,9 +369,9 @@ def build_article(
         "image": article.image or None,
         "categories": article.categories,
         "tags": article.tags,
-        "published": localize(article.published, page.get("country")) or _not_future(page.get("published"), ctx.logical_date),
+        "published": localize(article.published, page.get("country")) or valid_date(page.get("published"), ctx.logical_date),
         "modified": localize(article.modified, page.get("country")),
-        "feed_published": _not_future(page.get("published"), ctx.logical_date),
+        "feed_published": valid_date(page.get("published"), ctx.logical_date),
         "first_seen": ctx.logical_date.isoformat(),
         "run_id": ctx.run_id,
         "content_hash": dedup.content_hash(article.text),
@@ -617,19 +605,6 @@ def _source(article: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in article.items() if k not in ("id", "copy_of")}
 
 
-def _when(article: dict[str, Any]) -> datetime | None:
-    """When an article was first published (or first seen), for grouping announcements in time."""
-    for key in ("published", "first_seen"):
-        value = article.get(key)
-        if value:
-            try:
-                parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
-
-
 def _same_announcement(alert: dict[str, Any], dep: dict[str, Any], when: datetime | None, window_days: float, tolerance: float) -> bool:
     """True when an article's deployment is the announcement an alert is about."""
     if alert.get("kind") != dep.get("kind"):
@@ -642,7 +617,7 @@ def _same_announcement(alert: dict[str, Any], dep: dict[str, Any], when: datetim
         return False  # at least one of actor and destination must be known on both sides, and none may differ
     if not alerts_mod.sizes_compatible(alert.get("size"), dep.get("size"), tolerance):
         return False
-    first = _when({"published": alert.get("first_published")})
+    first = stories.article_time({"published": alert.get("first_published")})
     return first is None or when is None or abs((when - first).total_seconds()) <= window_days * 86400
 
 
@@ -662,7 +637,7 @@ def _new_alert(article: dict[str, Any], key: str, ctx: RunContext) -> dict[str, 
         "location": place["location"] if place else None,
         "title": article.get("title"),
         "first_article": article["id"],
-        "first_published": (_when(article) or ctx.logical_date).isoformat(),
+        "first_published": (stories.article_time(article) or ctx.logical_date).isoformat(),
         "sources": [],
         "source_count": 0,
         "created": ctx.logical_date.isoformat(),
@@ -762,7 +737,7 @@ def alerts_stage(settings: Settings, ctx: RunContext, articles_ref: str) -> str:
     touched: dict[str, dict[str, Any]] = {}
     created: set[str] = set()
     for article in sorted(candidates, key=dedup.canonical_order):
-        dep, when = article["deployment"], _when(article)
+        dep, when = article["deployment"], stories.article_time(article)
         key = _story_alert(store, touched, article.get("story_id")) or _announcement_alert(store, touched, dep, when, window, tolerance)
         if key is None:
             key, existing = _new_alert_key(store, article, when, ctx, window, tolerance)

@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Sequence, Set as AbstractSet
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from akhbar.normalize import normalize, search_form
@@ -44,13 +44,17 @@ def _jaccard(a: AbstractSet[Any], b: AbstractSet[Any]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
-def _when(article: dict[str, Any]) -> datetime | None:
-    """Publication (or first-seen) time of an article."""
-    value = article.get("published") or article.get("first_seen")
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+def article_time(article: dict[str, Any]) -> datetime | None:
+    """When an article was first published (or first seen), timezone-aware (UTC when the value has no zone)."""
+    for key in ("published", "first_seen"):
+        value = article.get(key)
+        if value:
+            try:
+                parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
 
 
 @dataclass(frozen=True)
@@ -69,18 +73,14 @@ def _features(article: dict[str, Any]) -> _Features:
         frozenset(article.get("story_terms", [])),
         frozenset(article.get("story_numbers", [])),
         frozenset(article.get("place_names", [])) | frozenset(article.get("organisations", [])),
-        _when(article),
+        article_time(article),
     )
 
 
 def _same(a: _Features, b: _Features, params: StoryParams) -> bool:
     """The story rule on precomputed features."""
-    if a.when and b.when:
-        ta, tb = a.when, b.when
-        if (ta.tzinfo is None) != (tb.tzinfo is None):
-            ta, tb = ta.replace(tzinfo=None), tb.replace(tzinfo=None)
-        if abs(ta - tb) > timedelta(hours=params.window_hours):
-            return False
+    if a.when and b.when and abs(a.when - b.when) > timedelta(hours=params.window_hours):
+        return False
     numbers = _jaccard(a.numbers, b.numbers)
     entities = _jaccard(a.entities, b.entities)
     if numbers < params.numbers_min and entities < params.entities_min:
