@@ -480,23 +480,6 @@ class Store:
             found.update(b["key"] for b in resp["aggregations"]["present"]["buckets"])
         return found
 
-    def ids_with_hash(self, hashes: Iterable[str]) -> dict[str, str]:
-        """Map content hashes already indexed to the id of the article that has them."""
-        hashes = list(dict.fromkeys(hashes))
-        out: dict[str, str] = {}
-        for start in range(0, len(hashes), 1000):
-            chunk = hashes[start : start + 1000]
-            resp = self.es.search(
-                index=self.alias("articles"),
-                query={"terms": {"content_hash": chunk}},
-                size=len(chunk),
-                source=["content_hash"],
-                sort=["_doc"],
-            )
-            for hit in resp["hits"]["hits"]:
-                out.setdefault(hit["_source"]["content_hash"], hit["_id"])
-        return out
-
     def write(
         self, kind: str, docs: Iterable[tuple[str, dict[str, Any]]], op: str = "create", context: Mapping[str, Any] | None = None,
     ) -> BulkResult:

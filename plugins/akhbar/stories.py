@@ -91,11 +91,6 @@ def _same(a: _Features, b: _Features, params: StoryParams) -> bool:
     )
 
 
-def same_story(a: dict[str, Any], b: dict[str, Any], params: StoryParams = StoryParams()) -> bool:
-    """True when two articles report the same event: same numbers or entities, similar words, close in time."""
-    return _same(_features(a), _features(b), params)
-
-
 def _prefix_pairs(sets: dict[str, frozenset[Any]], threshold: float) -> set[tuple[str, str]]:
     """Pairs whose sets may reach Jaccard >= threshold: prefix filtering on the rarest elements (exact: no such pair missed)."""
     freq: dict[Any, int] = {}
