@@ -26,4 +26,4 @@ def test_worker_processes_match_in_process(settings: Settings, store, sample_fee
     assert pipeline.summarize(pool_ctx)["non_arabic"] == pipeline.summarize(inline_ctx)["non_arabic"] == 2
     timings = list(staging.read_jsonl(pool_ctx.dir / "extract.timings.jsonl.gz"))
     assert len(timings) == len(pooled)
-    assert all(t["trafilatura_ms"] > 0 and {"clean_ms", "language_ms", "fields_ms", "signature_ms"} <= set(t) for t in timings)
+    assert all(t["parse_ms"] > 0 and {"clean_ms", "language_ms", "fields_ms", "signature_ms"} <= set(t) for t in timings)

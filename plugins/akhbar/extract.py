@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -313,19 +313,29 @@ def candidate_lines(text: str, rules: Boilerplate | None = None) -> dict[str, st
     return lines
 
 
-def extract_article(
-    html: str,
-    url: str,
-    *,
-    reference: datetime | None = None,
-    rules: Boilerplate | None = None,
-    min_chars: int = 80,
-    learned: frozenset[str] = frozenset(),
-    doc: Document | None = None,
-) -> Article:
-    """Extract the article from an HTML page, or raise ExtractError; learned holds the host's learned boilerplate keys."""
-    rules = rules or load_boilerplate()
-    doc = doc if doc is not None else trafilatura_doc(html, url)
+@dataclass(frozen=True)
+class ParsedPage:
+    """What a page's HTML yields before cleaning: trafilatura's text with subheadings put back, metadata, headings."""
+
+    text: str
+    raw_text: str
+    meta: Metadata
+    headings: frozenset[str]
+    doc_title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (for staging between passes and processes)."""
+        return {"text": self.text, "raw_text": self.raw_text, "meta": asdict(self.meta), "headings": sorted(self.headings), "doc_title": self.doc_title}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParsedPage:
+        """The inverse of to_dict."""
+        return cls(data["text"], data["raw_text"], Metadata(**data["meta"]), frozenset(data["headings"]), data.get("doc_title", ""))
+
+
+def parse_page(html: str, url: str, *, reference: datetime | None = None) -> ParsedPage:
+    """Everything extraction needs from a page's HTML (one trafilatura run, one metadata read), or ExtractError."""
+    doc = trafilatura_doc(html, url)
     tree = load_html(html)
     if tree is None:
         raise ExtractError("page is not parsable HTML")
@@ -334,8 +344,14 @@ def extract_article(
     except Exception:  # noqa: BLE001 - odd metadata must not cost the article its text
         log.warning("page metadata unreadable on %s; keeping trafilatura's", url, exc_info=True)
         meta = Metadata(title=(doc.title or "").strip(), sitename=(doc.sitename or "").strip(), published=valid_date(doc.date, reference))
-    text = recover_headings(tree, doc.text or "")
-    kept, removed = clean_lines(text, meta.title or (doc.title or ""), rules, learned, tuple(meta.sitenames), heading_keys(tree))
+    return ParsedPage(recover_headings(tree, doc.text or ""), doc.text or "", meta, heading_keys(tree), doc.title or "")
+
+
+def finish_article(parsed: ParsedPage, *, rules: Boilerplate | None = None, min_chars: int = 80, learned: frozenset[str] = frozenset()) -> Article:
+    """Clean a parsed page into the article (fixed rules, then the host's learned lines), or raise ExtractError."""
+    rules = rules or load_boilerplate()
+    meta = parsed.meta
+    kept, removed = clean_lines(parsed.text, meta.title or parsed.doc_title, rules, learned, tuple(meta.sitenames), parsed.headings)
     if not kept:
         raise ExtractError("only boilerplate left after cleaning")
     if sum(len(line) for line in kept) < min_chars:
@@ -355,3 +371,16 @@ def extract_article(
         declared_language=meta.declared_language,
         removed_lines=removed,
     )
+
+
+def extract_article(
+    html: str,
+    url: str,
+    *,
+    reference: datetime | None = None,
+    rules: Boilerplate | None = None,
+    min_chars: int = 80,
+    learned: frozenset[str] = frozenset(),
+) -> Article:
+    """Extract the article from an HTML page, or raise ExtractError; learned holds the host's learned boilerplate keys."""
+    return finish_article(parse_page(html, url, reference=reference), rules=rules, min_chars=min_chars, learned=learned)
