@@ -286,6 +286,7 @@ class Fetcher:
         self.robots = Robots(agent_name.split("/")[0].split()[0], float(fetch.get("max_crawl_delay_s", 30))) if robots else None
         self.host_delay_s = float(tunables.get("polite", {}).get("host_delay_s", 1.0))
         self._last_send: dict[str, float] = {}
+        self._sending: set[str] = set()
         self.on_send: Callable[[str, float], None] | None = None
         self._pace_lock = threading.Lock()
         timeout = httpx.Timeout(
@@ -334,7 +335,7 @@ class Fetcher:
                 pass
 
     def _pace(self, url: str) -> float:
-        """Wait until this host's delay has passed since the last request sent to it; return the seconds waited."""
+        """Wait until this host's delay has passed since its last request went out (and none is on its way); return the seconds waited."""
         host = (urlsplit(url).hostname or "").lower()
         delay = max(self.host_delay_s, self.crawl_delay(url) or 0.0)
         waited = 0.0
@@ -342,11 +343,36 @@ class Fetcher:
             with self._pace_lock:
                 now = time.monotonic()
                 ready = self._last_send.get(host, float("-inf")) + delay
-                if now >= ready:
+                if now >= ready and host not in self._sending:
                     self._last_send[host] = now
+                    self._sending.add(host)
                     return waited
-            time.sleep(ready - now)
-            waited += ready - now
+            pause = max(ready - now, 0.002)
+            time.sleep(pause)
+            waited += pause
+
+    def _sent(self, url: str) -> None:
+        """The request to url has gone out (or failed before it could): the host's delay counts from now."""
+        host = (urlsplit(url).hostname or "").lower()
+        with self._pace_lock:
+            if host not in self._sending:
+                return
+            self._sending.discard(host)
+            now = self._last_send[host] = time.monotonic()
+        if self.on_send is not None:
+            self.on_send(url, now)
+
+    def _send(self, current: str, headers: dict[str, str]) -> httpx.Response:
+        """Send one GET, paced from the moment its headers are written (a thread held up after the gate cannot bunch requests)."""
+        def trace(event: str, _info: dict[str, Any]) -> None:
+            if event.endswith("send_request_headers.complete"):
+                self._sent(current)
+
+        request = self._client.build_request("GET", current, headers=headers, extensions={"trace": trace})
+        try:
+            return self._client.send(request, stream=True)
+        finally:
+            self._sent(current)
 
     def get(
         self,
@@ -366,22 +392,22 @@ class Fetcher:
             addresses = vet_url(current, self.allow_private)
             if check_robots and self.robots is not None:
                 self.robots.check(self, current)
-            # The scheduler spaces requests per host; this is the exact gate, right before sending.
-            deadline += self._pace(current)
-            if self.on_send is not None:
-                self.on_send(current, time.monotonic())
             _pins.map = _pin_map(current, addresses[0])
             req_headers = {"Accept": accept, **(headers or {})}
             outer = getattr(_deadline, "at", None)
-            _deadline.at = deadline if outer is None else min(outer, deadline)
             try:
+                # The scheduler spaces requests per host; this is the exact gate, right before sending.
+                deadline += self._pace(current)
+                _deadline.at = deadline if outer is None else min(outer, deadline)
                 try:
-                    request = self._client.build_request("GET", current, headers=req_headers)
                     try:
-                        resp = self._client.send(request, stream=True)
-                    except httpx.RemoteProtocolError:
-                        # A kept-alive connection the server had just closed: GET is safe to send once more.
-                        resp = self._client.send(request, stream=True)
+                        resp = self._send(current, req_headers)
+                    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                        # A kept-alive connection that died under us (closed by the server, or its socket gone): GET
+                        # is safe to send once more, after the host's delay.
+                        deadline += self._pace(current)
+                        _deadline.at = deadline if outer is None else min(outer, deadline)
+                        resp = self._send(current, req_headers)
                 except httpx.TimeoutException as exc:
                     raise FetchError(self._timeout_reason(current, deadline, exc)) from exc
                 except httpx.HTTPError as exc:
@@ -400,6 +426,7 @@ class Fetcher:
                 finally:
                     resp.close()
             finally:
+                self._sent(current)  # a no-op once the request went out; frees the host if it failed before
                 _deadline.at = outer
                 _pins.map = {}
             return Response(

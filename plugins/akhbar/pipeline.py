@@ -13,10 +13,12 @@ import logging
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as futures_wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -269,7 +271,8 @@ def _same_page_rejects(ctx: RunContext, store: Store, pages: list[dict[str, Any]
 
 @_timed("fetch")
 def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path: Path | str | None = None) -> str:
-    """Fetch, politely and concurrently across hosts, the article pages not processed before."""
+    """Fetch, politely and concurrently across hosts, the article pages not processed before, and parse each one
+    (trafilatura, metadata) in worker processes while the per-host delays run."""
     feeds_file = load_feeds(feeds_path or settings.feeds_path)
     items = list(staging.read_jsonl(items_ref))
     store = Store.from_settings(settings)
@@ -279,10 +282,15 @@ def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path:
     rejects: list[dict[str, Any]] = []
     todo = [item for item in items if item["id"] not in known]
     counts["already_seen"] = len(items) - len(todo)
-    # Each fetched page is spilled to a local file as it arrives, so memory holds no batch of HTML.
-    with tempfile.TemporaryDirectory(prefix="akhbar-fetch-") as spill, Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher:
-        jobs = [(item["url"], partial(_fetch_and_spill, fetcher, item, Path(spill))) for item in todo]
+    # Each fetched page is spilled to a local file with its parse, so memory holds no batch of HTML.
+    with (
+        tempfile.TemporaryDirectory(prefix="akhbar-fetch-") as spill,
+        _Parsers(settings, len(todo), ctx.logical_date) as parsers,
+        Fetcher(settings.tunables, feeds_file.allow_private_networks) as fetcher,
+    ):
+        jobs = [(item["url"], partial(_fetch_and_spill, fetcher, item, Path(spill), parsers)) for item in todo]
         outcomes = _run_politely(settings, ctx, store, fetcher, jobs)
+        parsers.wait()
         fetched: list[dict[str, Any]] = []
         for item, outcome in zip(todo, outcomes, strict=True):
             if outcome.error is not None:
@@ -300,11 +308,81 @@ def fetch_stage(settings: Settings, ctx: RunContext, items_ref: str, feeds_path:
     return str(ctx.batch("fetch"))
 
 
-def _fetch_and_spill(fetcher: Fetcher, item: dict[str, Any], spill: Path) -> dict[str, Any]:
-    """Fetch one page and keep it on local disk; return the page without its HTML, plus where it is."""
+class _Parsers:
+    """Parse fetched pages in worker processes while fetching goes on; each parse is written into its page's spill file.
+
+    Workers are forked before any fetching thread starts. At most `window` pages wait for a worker, so a fast
+    fetch cannot pile up HTML in memory. Small batches (or `extract.workers: 1`) leave pages unparsed: the
+    extract stage parses them. A page whose parse could not run (a worker died) keeps its HTML for the same reason.
+    """
+
+    def __init__(self, settings: Settings, pages: int, reference: datetime) -> None:
+        cfg = settings.tunables.get("extract", {})
+        wanted = cfg.get("workers", "auto")
+        self.count = (os.cpu_count() or 1) if wanted in (None, "auto") else int(wanted)
+        self.enabled = self.count > 1 and pages >= int(cfg.get("parallel_min_pages", 40))
+        self.reference = reference
+        self.window = threading.BoundedSemaphore(16 * max(1, self.count))
+        self.pending: set[Future[Any]] = set()
+        self.lock = threading.Lock()
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Parsers:
+        if self.enabled:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            self.pool = ProcessPoolExecutor(max_workers=self.count, mp_context=multiprocessing.get_context(method))
+            for fut in [self.pool.submit(os.getpid) for _ in range(self.count)]:
+                fut.result()  # start every worker now, before the fetching threads exist
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, page: dict[str, Any], path: Path) -> None:
+        """Write the page to path, parsed in a worker when parsing here is on (the write happens when the parse is done)."""
+        if self.pool is None:
+            path.write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
+            return
+        self.window.acquire()
+        fut = self.pool.submit(_parse_page, ({k: page[k] for k in ("id", "html", "final_url", "canonical_url")}, self.reference))
+        with self.lock:
+            self.pending.add(fut)
+        fut.add_done_callback(partial(self._done, page, path))
+
+    def _done(self, page: dict[str, Any], path: Path, fut: Future[Any]) -> None:
+        """Store the parse with the page (without its HTML); keep the HTML if the parse could not run."""
+        try:
+            error = fut.exception()
+            if error is None:
+                _id, parsed, sighting, ms = fut.result()
+                lines = sighting.lines if sighting is not None else {}
+                page = {k: v for k, v in page.items() if k != "html"} | {"parsed": parsed, "lines": lines, "parse_ms": ms}
+            else:
+                log.warning("parse of %s could not run (%s); the extract stage parses it", page.get("url"), error)
+            path.write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
+        finally:
+            with self.lock:
+                self.pending.discard(fut)
+            self.window.release()
+
+    def wait(self) -> None:
+        """Return when every submitted parse has been written."""
+        with self.lock:
+            pending = list(self.pending)
+        futures_wait(pending)
+        while True:  # callbacks run just after their future completes
+            with self.lock:
+                if not self.pending:
+                    return
+            time.sleep(0.01)
+
+
+def _fetch_and_spill(fetcher: Fetcher, item: dict[str, Any], spill: Path, parsers: _Parsers) -> dict[str, Any]:
+    """Fetch one page and keep it (parsed, when parsing runs here) on local disk; return the page without its HTML, plus where it is."""
     page = _fetch_page(fetcher, item)
     path = spill / f"{item['id']}.json"
-    path.write_text(json.dumps(page, ensure_ascii=False), encoding="utf-8")
+    parsers.submit(page, path)
     return {k: v for k, v in page.items() if k != "html"} | {"_spill": str(path)}
 
 
@@ -432,6 +510,18 @@ def _parse_page(job: tuple[dict[str, Any], datetime]) -> tuple[str, dict[str, An
     return page["id"], parsed.to_dict(), sighting, (time.perf_counter() - start) * 1000
 
 
+def _first_pass(pmap: Callable[..., Iterable[Any]], pages_ref: str, reference: datetime) -> Iterator[tuple[str, dict[str, Any] | str, Sighting | None, float]]:
+    """_parse_page's result for every staged page, in order: the fetch stage's parse where it made one, else made now."""
+    unparsed = ((page, reference) for page in staging.read_jsonl(pages_ref) if "parsed" not in page)
+    fresh = iter(pmap(_parse_page, unparsed))
+    for page in staging.read_jsonl(pages_ref):
+        if "parsed" in page:
+            sighting = Sighting(page_host(page), page["id"], page["lines"]) if not isinstance(page["parsed"], str) else None
+            yield page["id"], page["parsed"], sighting, float(page.get("parse_ms", 0.0))
+        else:
+            yield next(fresh)
+
+
 def _build_one(job: tuple[dict[str, Any], RunContext, Settings, dict[str, Any] | str, frozenset[str]]) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, float]]:
     """build_article for one parsed page in a worker, never raising: an unexpected failure becomes the page's reject."""
     page, ctx, settings, parsed, learned = job
@@ -475,20 +565,20 @@ def extract_stage(settings: Settings, ctx: RunContext, pages_ref: str) -> str:
     """Extract, clean (fixed rules and the lines learned per host), identify the language of and annotate every fetched page.
 
     The page work runs in worker processes (`extract.workers`, one per core by default), in two passes over
-    the staged batch; the first pass's parses wait in a local file and the articles stream to the staged
-    batch, so memory holds neither the batch's pages nor its texts.
+    the staged batch: the first takes the fetch stage's parse of each page (parsing those it has none for),
+    and feeds per-host learning; the second cleans and annotates. The parses wait in a local file and the
+    articles stream to the staged batch, so memory holds neither the batch's pages nor its texts.
     """
     counts: Counter[str] = Counter()
     rejects: list[dict[str, Any]] = []
     timings: list[dict[str, Any]] = []
     pages_count = sum(1 for _ in staging.read_jsonl(pages_ref))
     with _workers(settings, pages_count) as pmap, tempfile.TemporaryDirectory(prefix="akhbar-extract-") as tmp:
-        # Pass 1: parse every page; parses go to a local file, so memory holds no batch of texts.
         parsed_path = Path(tmp) / "parsed.jsonl"
         sightings: list[Sighting] = []
         parse_ms: dict[str, float] = {}
         with parsed_path.open("w", encoding="utf-8") as out:
-            for page_id, parsed, sighting, ms in pmap(_parse_page, ((page, ctx.logical_date) for page in staging.read_jsonl(pages_ref))):
+            for page_id, parsed, sighting, ms in _first_pass(pmap, pages_ref, ctx.logical_date):
                 out.write(json.dumps({"id": page_id, "parsed": parsed}, ensure_ascii=False) + "\n")
                 parse_ms[page_id] = ms
                 if sighting is not None:
@@ -501,7 +591,8 @@ def extract_stage(settings: Settings, ctx: RunContext, pages_ref: str) -> str:
             with parsed_path.open(encoding="utf-8") as fh:
                 for page, line in zip(staging.read_jsonl(pages_ref), fh, strict=True):
                     record = json.loads(line)
-                    page.pop("html", None)
+                    for key in ("html", "parsed", "lines", "parse_ms"):
+                        page.pop(key, None)
                     yield page, ctx, settings, record["parsed"], learned.get(page_host(page), frozenset())
 
         def articles() -> Iterator[dict[str, Any]]:
