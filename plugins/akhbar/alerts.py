@@ -109,7 +109,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         not_a_decision=_words(data["not_a_decision"]),
         conditions=_words(data["conditions"]),
         refuted=_words(data["refuted"]),
-        publish_objects=_words(data["publish_objects"]),
+        publish_objects=_words(data["publish_objects"], suffixes=True),
         domestic_exceptions=_words(data["domestic_exceptions"]),
         background=_words(data["background"]),
         presence=_words(data["presence"]),
