@@ -194,6 +194,33 @@ def test_redeployment_with_a_return_verb_or_an_origin_the_gazetteer_lacks() -> N
     assert dep.kind == "redeploy" and dep.destination == "قاعدة التنف"
 
 
+def test_approvals_plans_arrivals_origins_and_the_army_at_home() -> None:
+    from akhbar.alerts import detect_deployment
+
+    # an approval with its subject between verb and «على» is still to come; so is a presence noun under a plan
+    dep = detect_deployment("", "وافق مجلس الشيوخ الإيطالي على إرسال 300 جندي إلى لاتفيا.")
+    assert dep.is_deployment and dep.status == "planned" and dep.size == 300
+    dep = detect_deployment("", "أقرت الحكومة خطة تقضي بتمركز كتيبة بولندية في ليتوانيا اعتبارا من الشهر المقبل.")
+    assert dep.is_deployment and dep.status == "planned"
+    # the object of an arrival verb is where forces go; the place they come from is not
+    dep = detect_deployment("", "تعزيزات بريطانية تصل قاعدة عين الأسد قادمة من الكويت.")
+    assert dep.destination == "قاعدة عين الأسد" and dep.actor == "بريطانيا"
+    # forces stationed somewhere and moved on are redeployed
+    assert detect_deployment("", "نقلت فرنسا جزءا من قواتها المتمركزة في قاعدة مجهولة إلى تشاد.").kind == "redeploy"
+    # a state's own army securing an event at home is internal security; sent to its border it is a deployment
+    assert not detect_deployment("", "الجيش المصري ينشر وحدات إضافية في شوارع القاهرة لتأمين الاحتفالات بالعيد.").is_deployment
+    assert detect_deployment("", "الجيش المصري يدفع بوحدات إضافية إلى الحدود مع ليبيا لتأمين المنطقة.").is_deployment
+    # a dateline is not the sender; readiness orders and exercises are not deployments
+    assert detect_deployment("", "الكويت: وصول سرية من قوات درع الجزيرة لحماية المنشآت النفطية").actor == ""
+    assert not detect_deployment("", "أمر البنتاغون ألفي جندي بالاستعداد للانتشار في بولندا.").is_deployment
+    assert not detect_deployment("", "وصلت وحدات أردنية إلى المغرب للمشاركة في تمرين الأسد الأفريقي.").is_deployment
+
+
+def test_a_count_given_as_the_size_of_a_named_force() -> None:
+    assert extract_fields("غادر الجنود الألمان، وعددهم نحو ثلاثمئة، القاعدة")["troops"] == [300]
+    assert extract_fields("وصلت قوة قوامها 200 عنصر")["troops"] == [200]  # a unit after the number: read once
+
+
 def test_evaluation_scores_actor_destination_status_and_batches() -> None:
     from akhbar.evaluation import batch_of
 

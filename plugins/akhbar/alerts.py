@@ -53,6 +53,12 @@ class Rules:
     from_prepositions: tuple[str, ...]
     direction_words: frozenset[str]
     purpose: re.Pattern[str]
+    presence_nouns: re.Pattern[str]
+    securing: re.Pattern[str]
+    frontier: re.Pattern[str]
+    arrival_verbs: re.Pattern[str]
+    origin_words: frozenset[str]
+    partitives: re.Pattern[str]
     alert_kinds: frozenset[str]
     max_sentences: int
     window: int
@@ -126,6 +132,12 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         from_prepositions=tuple(normalize(p, strip_punct=True) for p in data["from_prepositions"]),
         direction_words=frozenset(normalize(p, strip_punct=True) for p in data["direction_words"]),
         purpose=_words(data["purpose"]),
+        presence_nouns=_words(data["presence_nouns"]),
+        securing=_words(data["securing"]),
+        frontier=_words(data["frontier"], article=True),
+        arrival_verbs=_words(data["arrival_verbs"], suffixes=True),
+        origin_words=frozenset(normalize(p, strip_punct=True) for p in data["origin_words"]),
+        partitives=_words(data["partitives"]),
         alert_kinds=frozenset(k for k, on in data.get("alert_kinds", {}).items() if on),
         max_sentences=int(data.get("max_sentences", 8)),
         window=int(data.get("window", 7)),
@@ -185,16 +197,36 @@ def _preposition_before(text: Text, mention: Mention, rules: Rules) -> str:
     return ""
 
 
-def _destination(text: Text, places: list[Mention], actor: str, trigger_end: int, kind: str, rules: Rules) -> Mention | None:
+def _after_origin_word(text: Text, place: Mention, rules: Rules) -> bool:
+    """True for a place named as where forces come from or are stationed ("قادمة من الأردن", "المتمركزة في قاعدة بعشيقة")."""
+    i = _token_index(text, place.start)
+    for back in (1, 2, 3):
+        if i - back < 0:
+            return False
+        word = text.tokens[i - back][2]
+        if word in rules.origin_words or (word[:1] == "و" and word[1:] in rules.origin_words):
+            return True
+        if word in rules.to_prepositions[:5]:
+            return False
+    return False
+
+
+def _destination(text: Text, places: list[Mention], actor: str, trigger_end: int, kind: str, rules: Rules, arrival: bool = False) -> Mention | None:
     """Where the forces go (or, for a withdrawal, leave): a place marked by a preposition, the kind's
-    preferred prepositions first, then after the trigger, then the most specific."""
+    preferred prepositions first, then after the trigger, then the most specific. An arrival verb's object
+    ("تصل قاعدة التنف") counts as marked by إلى; a place forces come from is never where they go."""
     order = rules.from_prepositions if kind == "withdraw" else rules.to_prepositions
+    after = _token_index(text, trigger_end)
     candidates = []
     for place in places:
         if place.value.name == actor:
             continue
+        if kind != "withdraw" and _after_origin_word(text, place, rules):
+            continue
         prep = _preposition_before(text, place, rules)
         rank = order.index(prep) if prep in order else (len(order) if prep else len(order) + 1)
+        if arrival and not prep and _token_index(text, place.start) == after:
+            rank = 0
         candidates.append(((rank, place.start < trigger_end, _SPECIFICITY.get(place.value.type, 9), place.start), place))
     return min(candidates, key=lambda c: c[0])[1] if candidates else None
 
@@ -210,6 +242,9 @@ def _has_origin(text: Text, places: list[Mention], trigger_end: int, rules: Rule
     start = _token_index(text, trigger_end)
     for i in range(start, len(words) - 1):
         if words[i] in ("من", "ومن") and words[i + 1] in rules.origin_nouns and any(w in ("الي", "نحو") for w in words[i + 2:]):
+            return True
+        # stationed somewhere and moved on: "قواته المتمركزة في قاعدة بعشيقة إلى مواقع جديدة"
+        if words[i] in rules.origin_words and (words[i + 1] in ("في", "من") or words[i + 1][:1] == "ب") and any(w in ("الي", "نحو") for w in words[i + 2:]):
             return True
     targets = [p.start for p, mark in marks if mark in rules.to_prepositions[:4]]
     return bool(targets) and any(p.start < max(targets) and mark not in rules.to_prepositions[:4] for p, mark in marks)
@@ -234,11 +269,13 @@ def _onward(text: Text, places: list[Mention], actor: str, trigger_end: int, rul
     return False
 
 
-def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules, forces: list[Mention] = ()) -> str:
+def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules, forces: list[Mention] = (), places: list[Mention] = ()) -> str:
     """The sending state: named before the trigger (the subject), else as an adjective of the force;
-    never a state named as where forces go, nor one named after a purpose phrase ("لدعم القوات العراقية")."""
+    never a state named as where forces go, nor one named after a purpose phrase ("لدعم القوات العراقية"),
+    nor a place given as a dateline ("البحرين: وصول كتيبة ..."; a speaker such as "البنتاغون:" may send)."""
     purpose = rules.purpose.search(text.flat)
-    usable = [m for m in actors if not _preposition_before(text, m, rules) and not (purpose and m.start >= purpose.start() and m.start > trigger_start)]
+    datelines = {p.start for p in places if _PREFIX.match(text.display, p.end)}
+    usable = [m for m in actors if m.start not in datelines and not _preposition_before(text, m, rules) and not (purpose and m.start >= purpose.start() and m.start > trigger_start)]
     # a nationality right after a force noun that follows the verb names the sender ("انسحاب الكتيبة الإيطالية")
     adjective = [m for m in usable if m.start > trigger_start and any(f.start > trigger_start and not text.flat.startswith("ل", f.start)
                                                                        and 0 <= _token_index(text, m.start) - _token_index(text, f.end - 1) <= 2 for f in forces)]
@@ -271,6 +308,7 @@ def _merge_return(text: Text, triggers: list[Mention], rules: Rules) -> list[Men
 
 
 _CLAUSE = re.compile(r"[,،;؛:.]")
+_ASIDE = re.compile(r"\([^()]{1,60}\)")
 _PREFIX = re.compile(r"\s*:")
 
 
@@ -303,8 +341,11 @@ def _person_subject(text: Text, trigger: Mention, rules: Rules) -> bool:
 def _background(text: Text, trigger: Mention, rules: Rules) -> bool:
     """An earlier announcement recalled, or forces described as already there ("ينتشر ... منذ سنوات")."""
     flat = text.flat
-    if rules.background.search(flat) or (trigger.value == "deploy" and rules.presence.fullmatch(flat[trigger.start: trigger.end].strip())):
+    if rules.background.search(flat):
         return True
+    words = flat[trigger.start: trigger.end].strip()
+    if trigger.value == "deploy" and rules.presence.fullmatch(words) and not (rules.presence_nouns.fullmatch(words) and rules.planned.search(flat)):
+        return True  # forces already there; a presence noun under a plan ("تقضي بتمركز لواء") is still to come
     for match in rules.past_year.finditer(flat):
         before = (match.group("before") or "").strip()
         if before not in ("بحلول", "حتي", "مطلع", "نهايه", "بدايه", "قبل") and not rules.planned.search(flat):
@@ -350,6 +391,9 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
     all_places = find_places(text, gaz) if triggers else []
     # a place of several words counts as one ("إلى قاعدة الأمير سلطان الجوية" is two words from the verb)
     inner = {start for start, _, _ in text.tokens for p in all_places if p.start < start < p.end}
+    # nor do an aside in brackets or a quantifier phrase ("نقلت القيادة (أفريكوم) جزءا من طائراتها")
+    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text.display)] + [(m.start(), m.end()) for m in rules.partitives.finditer(flat)]
+    inner |= {start for start, _, _ in text.tokens if any(a <= start < b for a, b in asides)}
     position = list(accumulate(0 if start in inner else 1 for start, _, _ in text.tokens))
     for trigger in triggers:
         t_pos = position[min(_token_index(text, trigger.start), len(position) - 1)]
@@ -385,8 +429,11 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             actor = next((str(a.value) for a in actors if a.start > trigger.end and (host is None or a.value != host.value.name)), "")
             destination = host or _destination(text, places, actor, trigger.end, trigger.value, rules)
         else:
-            actor = _actor(text, actors, trigger.start, rules, near)
-            destination = _destination(text, places, actor, trigger.end, trigger.value, rules)
+            actor = _actor(text, actors, trigger.start, rules, near, places)
+            arrival = bool(rules.arrival_verbs.fullmatch(flat[trigger.start: trigger.end].strip()))
+            destination = _destination(text, places, actor, trigger.end, trigger.value, rules, arrival)
+        if _home_security(flat, actor, destination, rules, gaz):
+            return None
         quantities = [q for q in find_quantities(text, gaz) if q["category"] != "share"]
         counted = next((q for q in quantities if q["category"] == "personnel" and q["value"]), None) or next((q for q in quantities if q["value"]), None)
         share = next((q["share"] for q in find_quantities(text, gaz) if q.get("share")), None)
@@ -417,6 +464,20 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             confidence=round(min(confidence, 1.0), 2),
         )
     return None
+
+
+def _home_code(actor: str, gaz: Gazetteer) -> str:
+    """The country code of a state named as actor ('' for a coalition or an unknown name)."""
+    return next((m.value.country_code for m in find_places(Text.of(actor), gaz) if m.value.name == actor and m.value.type == "country"), "")
+
+
+def _home_security(flat: str, actor: str, destination: Mention | None, rules: Rules, gaz: Gazetteer) -> bool:
+    """True when a state's own forces go somewhere in their own country to secure it, not to a border or a
+    front ("الجيش العراقي ينشر قطعات في شوارع كربلاء لتأمين الزيارة"): internal security, like police."""
+    if not (actor and destination and rules.securing.search(flat)) or rules.frontier.search(flat):
+        return False
+    home = _home_code(actor, gaz)
+    return bool(home) and destination.value.country_code == home
 
 
 def detect_deployment(title: str, text: str, fields: dict[str, Any] | None = None, rules: Rules | None = None, gazetteer: Gazetteer | None = None) -> Deployment:
