@@ -216,6 +216,25 @@ def test_approvals_plans_arrivals_origins_and_the_army_at_home() -> None:
     assert not detect_deployment("", "وصلت وحدات أردنية إلى المغرب للمشاركة في تمرين الأسد الأفريقي.").is_deployment
 
 
+def test_duties_taken_over_evacuations_withdrawals_moved_on_and_who_reports() -> None:
+    from akhbar.alerts import detect_deployment
+
+    # taking over duties is no arms transfer; carrying evacuated citizens is no deployment
+    assert detect_deployment("", "وصلت قوات مصرية إلى مقديشو لتسلم مهام تأمين المطار.").is_deployment
+    assert not detect_deployment("", "حطت طائرة عسكرية فرنسية تقل 80 من الرعايا الذين تم إجلاؤهم من السودان.").is_deployment
+    # the own army securing something at home, no place named, is internal security
+    assert not detect_deployment("", "الجيش الجزائري ينشر وحدات لتأمين المنشآت النفطية خلال الانتخابات.").is_deployment
+    # straight from one place to another abroad is a redeployment; heading home through a neighbour is not
+    assert detect_deployment("", "ستنسحب القوات الفرنسية من النيجر إلى تشاد قبل نهاية العام.").kind == "redeploy"
+    assert detect_deployment("", "خرجت آخر قافلة عسكرية بريطانية من العراق باتجاه الكويت.").kind == "withdraw"
+    # the reporting clause names the source, the clause after «أن» the sender; a ministry after «في» may speak
+    assert detect_deployment("", "أفاد المرصد السوري بأن القوات التركية أخلت مواقعها في عفرين.").actor == "تركيا"
+    assert detect_deployment("", "قال مسؤول في البنتاغون إن ألف جندي سيتوجهون إلى بولندا.").actor == "الولايات المتحدة"
+    # a receiving base named after its verb is the destination, and its country is not the sender
+    dep = detect_deployment("", "استقبلت قاعدة عين الأسد في العراق 300 جندي أسترالي.")
+    assert dep.actor == "أستراليا" and dep.destination == "قاعدة عين الأسد"
+
+
 def test_a_count_given_as_the_size_of_a_named_force() -> None:
     assert extract_fields("غادر الجنود الألمان، وعددهم نحو ثلاثمئة، القاعدة")["troops"] == [300]
     assert extract_fields("وصلت قوة قوامها 200 عنصر")["troops"] == [200]  # a unit after the number: read once

@@ -47,6 +47,7 @@ class Rules:
     figurative: re.Pattern[str]
     other_news: re.Pattern[str]
     arms_transfer: re.Pattern[str]
+    arms_transfer_exceptions: re.Pattern[str]
     origin_nouns: frozenset[str]
     prepositions: frozenset[str]
     to_prepositions: tuple[str, ...]
@@ -126,6 +127,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         figurative=_words(data["figurative"]),
         other_news=_words(data["other_news"]),
         arms_transfer=_words(data["arms_transfer"]),
+        arms_transfer_exceptions=_words(data["arms_transfer_exceptions"]),
         origin_nouns=frozenset(normalize(p, strip_punct=True) for p in data["origin_nouns"]),
         prepositions=frozenset(normalize(p, strip_punct=True) for p in data["destination_prepositions"]),
         to_prepositions=tuple(normalize(p, strip_punct=True) for p in data["to_prepositions"]),
@@ -189,8 +191,8 @@ def _preposition_before(text: Text, mention: Mention, rules: Rules) -> str:
         bare = word[1:] if word[:1] == "و" and len(word) > 2 else word
         if bare in rules.prepositions:
             return bare
-        if back == 1 and (bare in rules.direction_words or (bare[:1] in "بل" and bare[1:] in rules.direction_words)):
-            if bare[:1] in "بل" and bare[1:] in rules.direction_words:
+        if back == 1 and (bare in rules.direction_words or bare in rules.origin_nouns or (bare[:1] in "بل" and (bare[1:] in rules.direction_words or bare[1:] in rules.origin_nouns))):
+            if bare[:1] in "بل" and (bare[1:] in rules.direction_words or bare[1:] in rules.origin_nouns):
                 return bare[0]
             continue
         break
@@ -259,12 +261,19 @@ def _outside_names(text: Text, actors: list[Mention], places: list[Mention], gaz
     return [a for a in actors if (a.start, a.end) not in spans], [p for p in places if p not in inside]
 
 
-def _onward(text: Text, places: list[Mention], actor: str, trigger_end: int, rules: Rules) -> bool:
+def _onward(text: Text, places: list[Mention], actor: str, trigger_end: int, rules: Rules, home: str = "") -> bool:
     """True when forces leaving one place are sent on to another that is not home, with a word of onward
-    movement before it ("غادرت ... المتوسط متجهة إلى المحيط الهندي", "إخلاء قاعدتها ... ونقل معداتها إلى اللاذقية")."""
+    movement before it ("غادرت ... المتوسط متجهة إلى المحيط الهندي", "إخلاء قاعدتها ... ونقل معداتها إلى اللاذقية"),
+    or straight from a place to another abroad ("ستنسحب من قاعدة عين الأسد إلى أربيل")."""
+    origin = False
     for place in places:
-        if (place.start > trigger_end and place.value.name != actor and _preposition_before(text, place, rules) in rules.to_prepositions[:5]
-                and rules.onward.search(text.flat[trigger_end: place.start])):
+        if place.start <= trigger_end or place.value.name == actor:
+            continue
+        mark = _preposition_before(text, place, rules)
+        if mark == "من":
+            origin = True
+        elif mark in rules.to_prepositions[:5] and (rules.onward.search(text.flat[trigger_end: place.start]) or (
+                mark in ("الي", "إلى") and origin and (not home or place.value.country_code != home))):  # "باتجاه": heading that way, maybe home
             return True
     return False
 
@@ -275,13 +284,20 @@ def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules, 
     nor a place given as a dateline ("البحرين: وصول كتيبة ..."; a speaker such as "البنتاغون:" may send)."""
     purpose = rules.purpose.search(text.flat)
     datelines = {p.start for p in places if _PREFIX.match(text.display, p.end)}
-    usable = [m for m in actors if m.start not in datelines and not _preposition_before(text, m, rules) and not (purpose and m.start >= purpose.start() and m.start > trigger_start)]
+    # after a preposition a place is where forces go or come from; a ministry or alliance is still a speaker or
+    # sender ("مسؤول في البنتاغون", "350 مستشارا من حلف الناتو")
+    spots = [(p.start, p.end) for p in places]
+    usable = [m for m in actors if m.start not in datelines and not (_preposition_before(text, m, rules) and any(a <= m.start < b for a, b in spots)) and not (purpose and m.start >= purpose.start() and m.start > trigger_start)]
     # a nationality right after a force noun that follows the verb names the sender ("انسحاب الكتيبة الإيطالية")
     adjective = [m for m in usable if m.start > trigger_start and any(f.start > trigger_start and not text.flat.startswith("ل", f.start)
                                                                        and 0 <= _token_index(text, m.start) - _token_index(text, f.end - 1) <= 2 for f in forces)]
     if adjective:
         return str(adjective[0].value)
     before = [m for m in usable if m.start < trigger_start and not _PREFIX.match(text.display, m.end)]
+    # a reporting clause names the source; the clause after «أن/إن» names the sender ("أفاد المرصد السوري بأن القوات الروسية أخلت")
+    clause = max((m.end() for m in _REPORTED.finditer(text.flat, 0, trigger_start)), default=0)
+    if any(m.start >= clause for m in before):
+        before = [m for m in before if m.start >= clause]
     if not before and any(m.start > trigger_start for m in usable):
         usable = [m for m in usable if m.start > trigger_start]
     chosen = before[0] if before else (usable[0] if usable else None)
@@ -308,6 +324,7 @@ def _merge_return(text: Text, triggers: list[Mention], rules: Rules) -> list[Men
 
 
 _CLAUSE = re.compile(r"[,،;؛:.]")
+_REPORTED = re.compile(r"(?:^|(?<=\s))(?:[وف]?ب?[اإأ]ن|لان|[اإأ]نه|[اإأ]نها)(?=\s)")
 _ASIDE = re.compile(r"\([^()]{1,60}\)")
 _PREFIX = re.compile(r"\s*:")
 
@@ -408,7 +425,7 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             return None
         if rules.domestic.search(rules.domestic_exceptions.sub(" ", flat)) or rules.sport.search(flat) or rules.figurative.search(flat):
             return None
-        if rules.other_news.search(flat) or (trigger.value == "deploy" and rules.arms_transfer.search(flat)):
+        if rules.other_news.search(flat) or (trigger.value == "deploy" and rules.arms_transfer.search(rules.arms_transfer_exceptions.sub(" ", flat))):
             return None
         if _person_subject(text, trigger, rules) or _governed(text, trigger, rules.not_a_decision, rules.scope):
             continue  # demanded, offered, imagined or judged by someone else: not a decision announced
@@ -426,8 +443,12 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         if rules.receiving.fullmatch(flat[trigger.start: trigger.end].strip()) or rules.receiving.match(flat, trigger.start):
             # the host is the subject: it is the destination; the sender is named after the verb
             host = next((p for p in places if p.start < trigger.start), None)
-            actor = next((str(a.value) for a in actors if a.start > trigger.end and (host is None or a.value != host.value.name)), "")
-            destination = host or _destination(text, places, actor, trigger.end, trigger.value, rules)
+            within = host or next((p for p in places if p.start >= trigger.end), None)  # "استقبلت قاعدة عريفجان في الكويت ..."
+            actor = next((str(a.value) for a in actors if a.start > trigger.end and (within is None or (
+                a.value != within.value.name and _home_code(str(a.value), gaz) != within.value.country_code))), "")
+            gap = [t[2] for t in text.tokens[_token_index(text, trigger.end): _token_index(text, within.start)]] if within is not None else ["-"]
+            subject = within if all(w in rules.origin_nouns for w in gap) and len(gap) <= 1 else None  # "استقبلت قاعدة عريفجان"
+            destination = host or subject or _destination(text, places, actor, trigger.end, trigger.value, rules)
         else:
             actor = _actor(text, actors, trigger.start, rules, near, places)
             arrival = bool(rules.arrival_verbs.fullmatch(flat[trigger.start: trigger.end].strip()))
@@ -440,7 +461,7 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         kind = trigger.value
         if kind == "redeploy" and rules.needs_origin.match(flat, trigger.start) and not _has_origin(text, places, trigger.end, rules):
             kind = "deploy"
-        if kind == "withdraw" and _onward(text, places, actor, trigger.end, rules):
+        if kind == "withdraw" and _onward(text, places, actor, trigger.end, rules, _home_code(actor, gaz) if actor else ""):
             kind = "redeploy"  # "غادرت ... المتوسط متجهة إلى المحيط الهندي": moved, not brought home
             destination = _destination(text, places, actor, trigger.end, kind, rules)
         if not (actor or destination or counted or share):
@@ -472,12 +493,12 @@ def _home_code(actor: str, gaz: Gazetteer) -> str:
 
 
 def _home_security(flat: str, actor: str, destination: Mention | None, rules: Rules, gaz: Gazetteer) -> bool:
-    """True when a state's own forces go somewhere in their own country to secure it, not to a border or a
-    front ("الجيش العراقي ينشر قطعات في شوارع كربلاء لتأمين الزيارة"): internal security, like police."""
-    if not (actor and destination and rules.securing.search(flat)) or rules.frontier.search(flat):
+    """True when a state's own forces go somewhere in their own country, or nowhere named, to secure it, not
+    to a border or a front ("الجيش العراقي ينشر قطعات في شوارع كربلاء لتأمين الزيارة"): internal security, like police."""
+    if not (actor and rules.securing.search(flat)) or rules.frontier.search(flat):
         return False
     home = _home_code(actor, gaz)
-    return bool(home) and destination.value.country_code == home
+    return bool(home) and (destination is None or destination.value.country_code == home)
 
 
 def detect_deployment(title: str, text: str, fields: dict[str, Any] | None = None, rules: Rules | None = None, gazetteer: Gazetteer | None = None) -> Deployment:
