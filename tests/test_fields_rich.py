@@ -255,3 +255,20 @@ def test_evaluation_scores_actor_destination_status_and_batches() -> None:
     assert report["attributes"]["status"] == {"right": 2, "labelled": 2, "accuracy": 1.0}
     assert errors == []
     assert [batch_of(p) for p in passages] == ["u", "u", "x"]
+
+
+def test_presence_reinforced_or_cut_denials_with_words_between_and_fronts_as_origins() -> None:
+    from akhbar.alerts import detect_deployment
+
+    # an army reinforcing or cutting its own presence names no troops but is a deployment
+    dep = detect_deployment("", "الجيش اللبناني يعزز انتشاره في الجنوب بعد انسحاب قوات الاحتلال.")
+    assert dep.is_deployment and dep.kind == "deploy"
+    dep = detect_deployment("", "ستقلص فرنسا وجودها البحري في المحيط الهادئ العام المقبل.")
+    assert dep.is_deployment and dep.kind == "withdraw" and dep.force_type == "ships"
+    assert detect_deployment("", "وصلت وحدات من الحرس الجمهوري إلى ريف حماة.").is_deployment
+    # a denial with words between «لم يتخذ» and «قرار»; a report published with «ـه»
+    assert not detect_deployment("", "لم يتخذ مجلس الوزراء الهولندي بعد أي قرار حول إرسال جنود إلى لاتفيا.").is_deployment
+    assert not detect_deployment("", "الجيش الأمريكي ينشر تقريره عن الخسائر في صفوف جنوده.").is_deployment
+    # a front or an axis named after «من» is an origin; the place a departure verb leaves is its object
+    assert detect_deployment("", "نقلت روسيا فرقة من جبهة زابوريجيا إلى كورسك.").kind == "redeploy"
+    assert detect_deployment("", "غادرت آخر قافلة من القوات الألمانية قاعدة الأزرق، بحسب برلين.").destination == "قاعدة موفق السلطي"

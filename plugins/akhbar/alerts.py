@@ -58,6 +58,7 @@ class Rules:
     securing: re.Pattern[str]
     frontier: re.Pattern[str]
     arrival_verbs: re.Pattern[str]
+    departure_verbs: re.Pattern[str]
     origin_words: frozenset[str]
     partitives: re.Pattern[str]
     alert_kinds: frozenset[str]
@@ -88,11 +89,12 @@ class Deployment:
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}
 
 
-def _words(phrases: list[str], suffixes: bool = False, article: bool = False) -> re.Pattern[str]:
+def _words(phrases: list[str], suffixes: bool = False, article: bool = False, his: bool = False) -> re.Pattern[str]:
     """A pattern matching any normalised phrase as whole words (proclitics و ف ب ل allowed, the article and
-    pronoun suffixes if asked)."""
+    pronoun suffixes if asked; ه only with `his`)."""
     alts = sorted({r"\s+".join(map(re.escape, normalize(p, strip_punct=True).split())) for p in phrases}, key=len, reverse=True)
-    tail = r"(?:هما|ها|هم)?" if suffixes else ""  # not ه: عسكري+ه is the adjective عسكرية, not "his soldiers"
+    # ه only where asked: عسكري+ه is the adjective عسكرية, not "his soldiers"; تقرير+ه is "its report"
+    tail = (r"(?:هما|ها|هم|ه)?" if his else r"(?:هما|ها|هم)?") if suffixes else ""
     head = r"(?:[بلك]?ال|لل|[بلك])?" if article else r"(?:[بلك]|لل)?"
     return re.compile(r"(?:^|(?<=\s))[وف]?" + head + r"(?:" + "|".join(alts) + r")" + tail + r"(?=\s|$)")
 
@@ -116,7 +118,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         not_a_decision=_words(data["not_a_decision"]),
         conditions=_words(data["conditions"]),
         refuted=_words(data["refuted"]),
-        publish_objects=_words(data["publish_objects"], suffixes=True),
+        publish_objects=_words(data["publish_objects"], suffixes=True, his=True),
         domestic_exceptions=_words(data["domestic_exceptions"]),
         background=_words(data["background"]),
         presence=_words(data["presence"]),
@@ -138,6 +140,7 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         securing=_words(data["securing"]),
         frontier=_words(data["frontier"], article=True),
         arrival_verbs=_words(data["arrival_verbs"], suffixes=True),
+        departure_verbs=_words(data["departure_verbs"], suffixes=True),
         origin_words=frozenset(normalize(p, strip_punct=True) for p in data["origin_words"]),
         partitives=_words(data["partitives"]),
         alert_kinds=frozenset(k for k, on in data.get("alert_kinds", {}).items() if on),
@@ -213,12 +216,16 @@ def _after_origin_word(text: Text, place: Mention, rules: Rules) -> bool:
     return False
 
 
-def _destination(text: Text, places: list[Mention], actor: str, trigger_end: int, kind: str, rules: Rules, arrival: bool = False) -> Mention | None:
+def _destination(text: Text, places: list[Mention], actor: str, trigger_end: int, kind: str, rules: Rules, arrival: bool = False,
+                 departure: bool = False) -> Mention | None:
     """Where the forces go (or, for a withdrawal, leave): a place marked by a preposition, the kind's
     preferred prepositions first, then after the trigger, then the most specific. An arrival verb's object
     ("تصل قاعدة التنف") counts as marked by إلى; a place forces come from is never where they go."""
     order = rules.from_prepositions if kind == "withdraw" else rules.to_prepositions
     after = _token_index(text, trigger_end)
+    # a departure verb's object, unless a place where the forces are was named before the verb ("المرابطة في تشاد")
+    left = None if any(p.start < trigger_end and _preposition_before(text, p, rules) for p in places) else next(
+        (p for p in places if p.start >= trigger_end and not _preposition_before(text, p, rules)), None)
     candidates = []
     for place in places:
         if place.value.name == actor:
@@ -229,6 +236,8 @@ def _destination(text: Text, places: list[Mention], actor: str, trigger_end: int
         rank = order.index(prep) if prep in order else (len(order) if prep else len(order) + 1)
         if arrival and not prep and _token_index(text, place.start) == after:
             rank = 0
+        if departure and not prep and place == left:
+            rank = 0  # the place left is the verb's object, after its subject ("غادرت آخر دفعة من القوات الإسبانية قاعدة بسماية")
         candidates.append(((rank, place.start < trigger_end, _SPECIFICITY.get(place.value.type, 9), place.start), place))
     return min(candidates, key=lambda c: c[0])[1] if candidates else None
 
@@ -452,7 +461,8 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         else:
             actor = _actor(text, actors, trigger.start, rules, near, places)
             arrival = bool(rules.arrival_verbs.fullmatch(flat[trigger.start: trigger.end].strip()))
-            destination = _destination(text, places, actor, trigger.end, trigger.value, rules, arrival)
+            departure = bool(rules.departure_verbs.fullmatch(flat[trigger.start: trigger.end].strip()))
+            destination = _destination(text, places, actor, trigger.end, trigger.value, rules, arrival, departure)
         if _home_security(flat, actor, destination, rules, gaz):
             return None
         quantities = [q for q in find_quantities(text, gaz) if q["category"] != "share"]
