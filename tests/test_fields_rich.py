@@ -272,3 +272,23 @@ def test_presence_reinforced_or_cut_denials_with_words_between_and_fronts_as_ori
     # a front or an axis named after «من» is an origin; the place a departure verb leaves is its object
     assert detect_deployment("", "نقلت روسيا فرقة من جبهة زابوريجيا إلى كورسك.").kind == "redeploy"
     assert detect_deployment("", "غادرت آخر قافلة من القوات الألمانية قاعدة الأزرق، بحسب برلين.").destination == "قاعدة موفق السلطي"
+
+
+def test_purposes_at_home_visits_by_persons_farewells_moves_within_and_moves_begun() -> None:
+    from akhbar.alerts import detect_deployment
+
+    # counter-terrorism is internal security at home, not for a state's forces sent abroad
+    assert not detect_deployment("", "الجيش التونسي ينشر وحدات في جبال الشعانبي لمكافحة الإرهاب.").is_deployment
+    assert detect_deployment("", "وصلت وحدة من القوات الخاصة الإيطالية إلى النيجر لمكافحة الإرهاب.").is_deployment
+    # a person heading the clause of an arrival verb is a visitor; a threat with «يلوح» and «إن لزم» is no decision
+    assert not detect_deployment("", "رئيس الأركان الفرنسي يصل إلى جيبوتي في زيارة لقوات بلاده هناك").is_deployment
+    assert not detect_deployment("", "وزير الدفاع يلوح بإرسال قوات إلى الحدود.").is_deployment
+    assert not detect_deployment("", "ستنشر ألمانيا سفنا في البحر الأحمر إن لزم الأمر.").is_deployment
+    # tanks delivered under an aid package and footage published are no deployments
+    assert not detect_deployment("", "وصول دبابات ليوبارد إلى بولندا ضمن حزمة المساعدات العسكرية").is_deployment
+    assert not detect_deployment("", "الجيش الروسي ينشر لقطات لقواته في كورسك").is_deployment
+    # a host bidding a foreign unit farewell; forces abroad moved within that country; a move begun is announced now
+    assert detect_deployment("", "قطر تودع آخر سرب فرنسي بعد انتهاء مهمته في قاعدة العديد").kind == "withdraw"
+    assert detect_deployment("", "وصلت إلى القامشلي قوات أمريكية قادمة من قاعدة التنف").kind == "redeploy"
+    assert detect_deployment("", "وصلت إلى قاعدة التنف قوات أمريكية قادمة من الأردن").kind == "deploy"
+    assert detect_deployment("", "بدأت القوات الإيطالية سحب جنودها من لبنان على أن تنتهي العملية الشهر المقبل").status == "announced"

@@ -42,7 +42,9 @@ class Rules:
     presence: re.Pattern[str]
     past_year: re.Pattern[str]
     planned: re.Pattern[str]
+    begun: re.Pattern[str]
     domestic: re.Pattern[str]
+    domestic_purposes: re.Pattern[str]
     sport: re.Pattern[str]
     figurative: re.Pattern[str]
     other_news: re.Pattern[str]
@@ -124,11 +126,13 @@ def load_rules(path: Path = CONFIG_DIR / "deployment.yaml") -> Rules:
         presence=_words(data["presence"]),
         past_year=re.compile(r"(?:^|(?<=\s))(?P<before>\S+\s+)?(?:[وف]?(?:في|منذ|خلال)\s+)?(?:[وفل]?عام|سنه)\s+(?:19|20)\d\d(?=\s|$)"),
         planned=_words(data["planned"]),
+        begun=_words(data["begun"]),
         domestic=_words(data["domestic"]),
+        domestic_purposes=_words(data["domestic_purposes"]),
         sport=_words(data["sport"]),
         figurative=_words(data["figurative"]),
         other_news=_words(data["other_news"]),
-        arms_transfer=_words(data["arms_transfer"]),
+        arms_transfer=_words(data["arms_transfer"], article=True),
         arms_transfer_exceptions=_words(data["arms_transfer_exceptions"]),
         origin_nouns=frozenset(normalize(p, strip_punct=True) for p in data["origin_nouns"]),
         prepositions=frozenset(normalize(p, strip_punct=True) for p in data["destination_prepositions"]),
@@ -314,7 +318,8 @@ def _actor(text: Text, actors: list[Mention], trigger_start: int, rules: Rules, 
 
 
 def _merge_return(text: Text, triggers: list[Mention], rules: Rules) -> list[Mention]:
-    """"أعادت روسيا انتشار/تموضع ...": a return verb up to three words before a deployment noun is a redeployment."""
+    """"أعادت روسيا انتشار/تموضع ...": a return verb up to five words before a deployment noun is a redeployment (the
+    subject may stand between: "أعادت القيادة الأمريكية في أفريقيا تمركز")."""
     merged: list[Mention] = []
     skip = False
     for i, t in enumerate(triggers):
@@ -323,7 +328,7 @@ def _merge_return(text: Text, triggers: list[Mention], rules: Rules) -> list[Men
             continue
         nxt = triggers[i + 1] if i + 1 < len(triggers) else None
         if (t.value == "withdraw" and nxt and rules.return_verbs.fullmatch(text.flat[t.start: t.end].strip())
-                and _token_index(text, nxt.start) - _token_index(text, t.start) <= 4
+                and _token_index(text, nxt.start) - _token_index(text, t.start) <= 6
                 and (nxt.value == "redeploy" or rules.redeploy_nouns.fullmatch(text.flat[nxt.start: nxt.end].strip()))):
             merged.append(Mention(t.start, nxt.end, "redeploy"))
             skip = True
@@ -364,6 +369,19 @@ def _person_subject(text: Text, trigger: Mention, rules: Rules) -> bool:
     return i < len(text.tokens) and bool(rules.person_subjects.match(text.flat, text.tokens[i][0]))
 
 
+def _person_arriving(text: Text, trigger: Mention, forces: list[Mention], rules: Rules) -> bool:
+    """True when a person heads the clause of an arrival or departure verb ("وزير الدفاع البريطاني يصل إلى قبرص"):
+    a visit, not a deployment (a force named in between is what arrives: "قائد الجيش: 300 جندي وصلوا")."""
+    words = text.flat[trigger.start: trigger.end].strip()
+    if not (rules.arrival_verbs.fullmatch(words) or rules.departure_verbs.fullmatch(words)):
+        return False
+    head = max([0, *(m.end() for m in _CLAUSE.finditer(text.display, 0, trigger.start))])
+    first = _token_index(text, head)
+    if first >= len(text.tokens) or _token_index(text, trigger.start) - first > 5:
+        return False
+    return bool(rules.person_subjects.match(text.flat, text.tokens[first][0])) and not any(head <= f.start < trigger.start for f in forces)
+
+
 def _background(text: Text, trigger: Mention, rules: Rules) -> bool:
     """An earlier announcement recalled, or forces described as already there ("ينتشر ... منذ سنوات")."""
     flat = text.flat
@@ -383,7 +401,10 @@ _FUTURE_VERB = re.compile(r"[وف]?س[يتنا]\S{2,}")
 
 
 def _planned(text: Text, trigger: Mention, rules: Rules) -> bool:
-    """Something to come: a future marker in the sentence, or the trigger verb itself in the future (سيـ، ستـ، سنـ)."""
+    """Something to come: a future marker in the sentence, or the trigger verb itself in the future (سيـ، ستـ، سنـ);
+    not when the move has begun ("بدأت القوات سحب … تمهيدا لتسليمها في أيلول المقبل")."""
+    if _governed(text, trigger, rules.begun, 4):
+        return False
     return bool(rules.planned.search(text.flat) or _FUTURE_VERB.fullmatch(text.flat[trigger.start: trigger.end].split()[0]))
 
 
@@ -421,9 +442,12 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
     asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text.display)] + [(m.start(), m.end()) for m in rules.partitives.finditer(flat)]
     inner |= {start for start, _, _ in text.tokens if any(a <= start < b for a, b in asides)}
     position = list(accumulate(0 if start in inner else 1 for start, _, _ in text.tokens))
+    background: Deployment | None = None
     for trigger in triggers:
-        t_pos = position[min(_token_index(text, trigger.start), len(position) - 1)]
-        near = [f for f in forces if abs(position[min(_token_index(text, f.start), len(position) - 1)] - t_pos) <= rules.window
+        # measured from the trigger's nearer edge: a merged "أعادت القيادة … تمركز" reaches from its noun
+        t_first = position[min(_token_index(text, trigger.start), len(position) - 1)]
+        t_last = position[min(_token_index(text, trigger.end - 1), len(position) - 1)]
+        near = [f for f in forces if max(t_first - (f_pos := position[min(_token_index(text, f.start), len(position) - 1)]), f_pos - t_last, 0) <= rules.window
                 and not (f.start >= trigger.start and f.end <= trigger.end) and not _civilian(text, f, rules)]
         if not near:
             continue
@@ -436,7 +460,7 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             return None
         if rules.other_news.search(flat) or (trigger.value == "deploy" and rules.arms_transfer.search(rules.arms_transfer_exceptions.sub(" ", flat))):
             return None
-        if _person_subject(text, trigger, rules) or _governed(text, trigger, rules.not_a_decision, rules.scope):
+        if _person_subject(text, trigger, rules) or _person_arriving(text, trigger, forces, rules) or _governed(text, trigger, rules.not_a_decision, rules.scope):
             continue  # demanded, offered, imagined or judged by someone else: not a decision announced
         if _conditional(text, trigger, rules):
             continue
@@ -463,7 +487,7 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             arrival = bool(rules.arrival_verbs.fullmatch(flat[trigger.start: trigger.end].strip()))
             departure = bool(rules.departure_verbs.fullmatch(flat[trigger.start: trigger.end].strip()))
             destination = _destination(text, places, actor, trigger.end, trigger.value, rules, arrival, departure)
-        if _home_security(flat, actor, destination, rules, gaz):
+        if _home_security(flat, actor, destination, rules, gaz) or _home_purpose(flat, actor, destination, rules, gaz):
             return None
         quantities = [q for q in find_quantities(text, gaz) if q["category"] != "share"]
         counted = next((q for q in quantities if q["category"] == "personnel" and q["value"]), None) or next((q for q in quantities if q["value"]), None)
@@ -471,6 +495,8 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         kind = trigger.value
         if kind == "redeploy" and rules.needs_origin.match(flat, trigger.start) and not _has_origin(text, places, trigger.end, rules):
             kind = "deploy"
+        if kind == "deploy" and destination is not None and _moved_within(text, places, destination, actor, rules, gaz):
+            kind = "redeploy"  # "وصول دفعة … من قاعدة حميميم" to Qamishli: forces already abroad moved within that country
         if kind == "withdraw" and _onward(text, places, actor, trigger.end, rules, _home_code(actor, gaz) if actor else ""):
             kind = "redeploy"  # "غادرت ... المتوسط متجهة إلى المحيط الهندي": moved, not brought home
             destination = _destination(text, places, actor, trigger.end, kind, rules)
@@ -480,7 +506,7 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
         if force_type == "combat_troops" and counted and counted["category"] != "personnel":
             force_type = _FORCE_CATEGORIES.get(counted["category"], force_type)
         confidence = 0.55 + 0.15 * bool(actor) + 0.15 * bool(destination) + 0.1 * bool(counted or share) + 0.05 * (status != "background")
-        return Deployment(
+        found = Deployment(
             is_deployment=status != "background",
             kind=kind,
             actor=actor,
@@ -494,12 +520,38 @@ def _analyse(sentence: str, rules: Rules, gaz: Gazetteer) -> Deployment | None:
             evidence=" ".join(sentence.split()),
             confidence=round(min(confidence, 1.0), 2),
         )
-    return None
+        if found.is_deployment:
+            return found
+        # forces said to be there already ("قوات روسية تنتشر في مطار القامشلي") may be followed by what announces
+        # them ("بعد وصول دفعة جديدة"): a later trigger may still announce; else the background mention stands
+        background = background or found
+    return background
+
+
+def _moved_within(text: Text, places: list[Mention], destination: Mention, actor: str, rules: Rules, gaz: Gazetteer) -> bool:
+    """True when forces come from a place after «من» in the same foreign country as where they go ("من قاعدة حميميم"
+    to Qamishli): moved within a deployment, not sent (from home or a neighbour, "قادمة من الكويت", they are sent)."""
+    code = destination.value.country_code
+    if code in ("", "XX") or (actor and _home_code(actor, gaz) == code):
+        return False
+    return any(p is not destination and p.value.name != destination.value.name and p.value.country_code == code
+               and p.value.type != "country" and _preposition_before(text, p, rules) == "من" for p in places)
 
 
 def _home_code(actor: str, gaz: Gazetteer) -> str:
     """The country code of a state named as actor ('' for a coalition or an unknown name)."""
     return next((m.value.country_code for m in find_places(Text.of(actor), gaz) if m.value.name == actor and m.value.type == "country"), "")
+
+
+def _home_purpose(flat: str, actor: str, destination: Mention | None, rules: Rules, gaz: Gazetteer) -> bool:
+    """True for an internal-security purpose ("لمكافحة الإرهاب", "لحفظ الأمن") unless a sender is named and the forces
+    go to a place outside its country (a coalition or alliance sends abroad wherever it sends)."""
+    if not rules.domestic_purposes.search(flat):
+        return False
+    if not (actor and destination):
+        return True
+    home = _home_code(actor, gaz)
+    return bool(home) and destination.value.country_code == home
 
 
 def _home_security(flat: str, actor: str, destination: Mention | None, rules: Rules, gaz: Gazetteer) -> bool:
