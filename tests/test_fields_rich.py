@@ -194,6 +194,52 @@ def test_redeployment_with_a_return_verb_or_an_origin_the_gazetteer_lacks() -> N
     assert dep.kind == "redeploy" and dep.destination == "قاعدة التنف"
 
 
+def test_approvals_plans_arrivals_origins_and_the_army_at_home() -> None:
+    from akhbar.alerts import detect_deployment
+
+    # an approval with its subject between verb and «على» is still to come; so is a presence noun under a plan
+    dep = detect_deployment("", "وافق مجلس الشيوخ الإيطالي على إرسال 300 جندي إلى لاتفيا.")
+    assert dep.is_deployment and dep.status == "planned" and dep.size == 300
+    dep = detect_deployment("", "أقرت الحكومة خطة تقضي بتمركز كتيبة بولندية في ليتوانيا اعتبارا من الشهر المقبل.")
+    assert dep.is_deployment and dep.status == "planned"
+    # the object of an arrival verb is where forces go; the place they come from is not
+    dep = detect_deployment("", "تعزيزات بريطانية تصل قاعدة عين الأسد قادمة من الكويت.")
+    assert dep.destination == "قاعدة عين الأسد" and dep.actor == "بريطانيا"
+    # forces stationed somewhere and moved on are redeployed
+    assert detect_deployment("", "نقلت فرنسا جزءا من قواتها المتمركزة في قاعدة مجهولة إلى تشاد.").kind == "redeploy"
+    # a state's own army securing an event at home is internal security; sent to its border it is a deployment
+    assert not detect_deployment("", "الجيش المصري ينشر وحدات إضافية في شوارع القاهرة لتأمين الاحتفالات بالعيد.").is_deployment
+    assert detect_deployment("", "الجيش المصري يدفع بوحدات إضافية إلى الحدود مع ليبيا لتأمين المنطقة.").is_deployment
+    # a dateline is not the sender; readiness orders and exercises are not deployments
+    assert detect_deployment("", "الكويت: وصول سرية من قوات درع الجزيرة لحماية المنشآت النفطية").actor == ""
+    assert not detect_deployment("", "أمر البنتاغون ألفي جندي بالاستعداد للانتشار في بولندا.").is_deployment
+    assert not detect_deployment("", "وصلت وحدات أردنية إلى المغرب للمشاركة في تمرين الأسد الأفريقي.").is_deployment
+
+
+def test_duties_taken_over_evacuations_withdrawals_moved_on_and_who_reports() -> None:
+    from akhbar.alerts import detect_deployment
+
+    # taking over duties is no arms transfer; carrying evacuated citizens is no deployment
+    assert detect_deployment("", "وصلت قوات مصرية إلى مقديشو لتسلم مهام تأمين المطار.").is_deployment
+    assert not detect_deployment("", "حطت طائرة عسكرية فرنسية تقل 80 من الرعايا الذين تم إجلاؤهم من السودان.").is_deployment
+    # the own army securing something at home, no place named, is internal security
+    assert not detect_deployment("", "الجيش الجزائري ينشر وحدات لتأمين المنشآت النفطية خلال الانتخابات.").is_deployment
+    # straight from one place to another abroad is a redeployment; heading home through a neighbour is not
+    assert detect_deployment("", "ستنسحب القوات الفرنسية من النيجر إلى تشاد قبل نهاية العام.").kind == "redeploy"
+    assert detect_deployment("", "خرجت آخر قافلة عسكرية بريطانية من العراق باتجاه الكويت.").kind == "withdraw"
+    # the reporting clause names the source, the clause after «أن» the sender; a ministry after «في» may speak
+    assert detect_deployment("", "أفاد المرصد السوري بأن القوات التركية أخلت مواقعها في عفرين.").actor == "تركيا"
+    assert detect_deployment("", "قال مسؤول في البنتاغون إن ألف جندي سيتوجهون إلى بولندا.").actor == "الولايات المتحدة"
+    # a receiving base named after its verb is the destination, and its country is not the sender
+    dep = detect_deployment("", "استقبلت قاعدة عين الأسد في العراق 300 جندي أسترالي.")
+    assert dep.actor == "أستراليا" and dep.destination == "قاعدة عين الأسد"
+
+
+def test_a_count_given_as_the_size_of_a_named_force() -> None:
+    assert extract_fields("غادر الجنود الألمان، وعددهم نحو ثلاثمئة، القاعدة")["troops"] == [300]
+    assert extract_fields("وصلت قوة قوامها 200 عنصر")["troops"] == [200]  # a unit after the number: read once
+
+
 def test_evaluation_scores_actor_destination_status_and_batches() -> None:
     from akhbar.evaluation import batch_of
 
@@ -209,3 +255,40 @@ def test_evaluation_scores_actor_destination_status_and_batches() -> None:
     assert report["attributes"]["status"] == {"right": 2, "labelled": 2, "accuracy": 1.0}
     assert errors == []
     assert [batch_of(p) for p in passages] == ["u", "u", "x"]
+
+
+def test_presence_reinforced_or_cut_denials_with_words_between_and_fronts_as_origins() -> None:
+    from akhbar.alerts import detect_deployment
+
+    # an army reinforcing or cutting its own presence names no troops but is a deployment
+    dep = detect_deployment("", "الجيش اللبناني يعزز انتشاره في الجنوب بعد انسحاب قوات الاحتلال.")
+    assert dep.is_deployment and dep.kind == "deploy"
+    dep = detect_deployment("", "ستقلص فرنسا وجودها البحري في المحيط الهادئ العام المقبل.")
+    assert dep.is_deployment and dep.kind == "withdraw" and dep.force_type == "ships"
+    assert detect_deployment("", "وصلت وحدات من الحرس الجمهوري إلى ريف حماة.").is_deployment
+    # a denial with words between «لم يتخذ» and «قرار»; a report published with «ـه»
+    assert not detect_deployment("", "لم يتخذ مجلس الوزراء الهولندي بعد أي قرار حول إرسال جنود إلى لاتفيا.").is_deployment
+    assert not detect_deployment("", "الجيش الأمريكي ينشر تقريره عن الخسائر في صفوف جنوده.").is_deployment
+    # a front or an axis named after «من» is an origin; the place a departure verb leaves is its object
+    assert detect_deployment("", "نقلت روسيا فرقة من جبهة زابوريجيا إلى كورسك.").kind == "redeploy"
+    assert detect_deployment("", "غادرت آخر قافلة من القوات الألمانية قاعدة الأزرق، بحسب برلين.").destination == "قاعدة موفق السلطي"
+
+
+def test_purposes_at_home_visits_by_persons_farewells_moves_within_and_moves_begun() -> None:
+    from akhbar.alerts import detect_deployment
+
+    # counter-terrorism is internal security at home, not for a state's forces sent abroad
+    assert not detect_deployment("", "الجيش التونسي ينشر وحدات في جبال الشعانبي لمكافحة الإرهاب.").is_deployment
+    assert detect_deployment("", "وصلت وحدة من القوات الخاصة الإيطالية إلى النيجر لمكافحة الإرهاب.").is_deployment
+    # a person heading the clause of an arrival verb is a visitor; a threat with «يلوح» and «إن لزم» is no decision
+    assert not detect_deployment("", "رئيس الأركان الفرنسي يصل إلى جيبوتي في زيارة لقوات بلاده هناك").is_deployment
+    assert not detect_deployment("", "وزير الدفاع يلوح بإرسال قوات إلى الحدود.").is_deployment
+    assert not detect_deployment("", "ستنشر ألمانيا سفنا في البحر الأحمر إن لزم الأمر.").is_deployment
+    # tanks delivered under an aid package and footage published are no deployments
+    assert not detect_deployment("", "وصول دبابات ليوبارد إلى بولندا ضمن حزمة المساعدات العسكرية").is_deployment
+    assert not detect_deployment("", "الجيش الروسي ينشر لقطات لقواته في كورسك").is_deployment
+    # a host bidding a foreign unit farewell; forces abroad moved within that country; a move begun is announced now
+    assert detect_deployment("", "قطر تودع آخر سرب فرنسي بعد انتهاء مهمته في قاعدة العديد").kind == "withdraw"
+    assert detect_deployment("", "وصلت إلى القامشلي قوات أمريكية قادمة من قاعدة التنف").kind == "redeploy"
+    assert detect_deployment("", "وصلت إلى قاعدة التنف قوات أمريكية قادمة من الأردن").kind == "deploy"
+    assert detect_deployment("", "بدأت القوات الإيطالية سحب جنودها من لبنان على أن تنتهي العملية الشهر المقبل").status == "announced"

@@ -59,6 +59,7 @@ class Quantities:
     dual_units: dict[tuple[str, ...], str]
     max_unit_len: int
     heads: frozenset[str]
+    count_markers: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ def _load_quantities(path: Path) -> Quantities:
         dual_units=dual_units,
         max_unit_len=max(len(u) for u in units),
         heads=frozenset(u[0] for u in units),
+        count_markers=tuple(sorted({tuple(key(p).split()) for p in data.get("count_markers", [])}, key=len, reverse=True)),
     )
 
 
@@ -364,11 +366,40 @@ def _approximate_before(words: list[str], i: int, q: Quantities) -> bool:
     return False
 
 
+def _marked_counts(text: Text, words: list[str], q: Quantities, covered: set[int]) -> list[dict[str, Any]]:
+    """Counts with no unit after them, given as the size of a force named just before
+    ("الجنود الفرنسيين، وعددهم نحو ألف وخمسمئة"): the unit is the one of that force."""
+    out: list[dict[str, Any]] = []
+    for k in range(len(words)):
+        marker = next((m for m in q.count_markers if tuple(words[k:k + len(m)]) == m), None)
+        if marker is None:
+            continue
+        start = k + len(marker)
+        for phrase in q.approximate:
+            if tuple(words[start:start + len(phrase)]) == phrase:
+                start += len(phrase)
+                break
+        end = start
+        while end < len(words) and end - start < 8 and _number_word(words[end], q) and end not in covered:
+            end += 1
+        value = parse_number(words[start:end], q) if end > start else None
+        if value is None or (end < len(words) and _unit_at(words, end, q)):
+            continue  # no count, or one with its own unit (already read)
+        before = [u[1] for j in range(max(0, k - 8), k) if (u := _unit_at(words, j, q))]
+        if not before:
+            continue
+        category = "personnel" if "personnel" in before else before[-1]
+        out.append({"value": value, "category": category, "unit": "", "approximate": _approximate_before(words, start, q),
+                    "text": text.show(text.tokens[start][0], text.tokens[end - 1][1])})
+    return out
+
+
 def find_quantities(text: Text, gaz: Gazetteer) -> list[dict[str, Any]]:
     """Counts with units (personnel, aircraft, ships, vehicles, air defence) and shares of a force."""
     q = gaz.quantities
     words = [t[2] for t in text.tokens]
     out: list[dict[str, Any]] = []
+    covered: set[int] = set()
     used_until = -1
     for i in range(len(words)):
         if i <= used_until:
@@ -405,6 +436,8 @@ def find_quantities(text: Text, gaz: Gazetteer) -> list[dict[str, Any]]:
         begin, end = text.tokens[start][0], text.tokens[i + length - 1][1]
         out.append({"value": value, "category": category, "unit": " ".join(words[i:i + length]), "approximate": approximate, "text": text.show(begin, end)})
         used_until = i + length - 1
+        covered.update(range(start, used_until + 1))
+    out += _marked_counts(text, words, q, covered)
     for i, word in enumerate(words):
         share = q.fractions.get(word) or q.fractions.get(_bare(word))
         if share is None:
