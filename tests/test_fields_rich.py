@@ -292,3 +292,15 @@ def test_purposes_at_home_visits_by_persons_farewells_moves_within_and_moves_beg
     assert detect_deployment("", "وصلت إلى القامشلي قوات أمريكية قادمة من قاعدة التنف").kind == "redeploy"
     assert detect_deployment("", "وصلت إلى قاعدة التنف قوات أمريكية قادمة من الأردن").kind == "deploy"
     assert detect_deployment("", "بدأت القوات الإيطالية سحب جنودها من لبنان على أن تنتهي العملية الشهر المقبل").status == "announced"
+
+
+def test_gazetteer_refuses_a_country_code_yaml_reads_as_a_boolean(tmp_path: Path) -> None:
+    from akhbar.config import ConfigError
+    from akhbar.fields import load_gazetteer
+
+    bad = tmp_path / "gazetteer.yaml"
+    bad.write_text("places:\n  - {name: النرويج, type: country, cc: NO, loc: [60.47, 8.47], variants: []}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="two-letter country code"):
+        load_gazetteer.__wrapped__(bad)
+    fields = extract_fields("وصلت طائرات نرويجية إلى قاعدة أورلاند في النرويج.", "", load_gazetteer())
+    assert fields["country_codes"] == ["NO"]

@@ -14,8 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from akhbar.config import CONFIG_DIR, _read_yaml
+from akhbar.config import CONFIG_DIR, ConfigError, _read_yaml
 from akhbar.normalize import _CHAR_MAP, _DIACRITICS, _TA_MARBUTA, _TATWEEL, normalize
+
+_COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 
 _PROCLITIC = r"(?:(?<=\s)|^)(?P<pre>[وفبلك]?(?:ال|لل)?)"
 _END = r"(?=\s|$)"
@@ -190,6 +192,8 @@ def load_gazetteer(path: Path = CONFIG_DIR / "gazetteer.yaml", quantities: Path 
     actors: dict[bool, list[tuple[list[str], str]]] = {False: [], True: []}
     for entry in data.get("places", []):
         lat, lon = entry["loc"]
+        if not isinstance(entry.get("cc"), str) or not _COUNTRY_CODE.fullmatch(entry["cc"]):
+            raise ConfigError(f"{path}: place {entry.get('name')!r} needs a two-letter country code 'cc' (quote it: YAML reads NO as false), not {entry.get('cc')!r}")
         place = Place(entry["name"], entry["type"], entry["cc"], float(lat), float(lon))
         exact = bool(entry.get("exact"))
         places[exact].append(([entry["name"], *entry.get("variants", [])], place))
