@@ -62,6 +62,7 @@ class Quantities:
     max_unit_len: int
     heads: frozenset[str]
     count_markers: tuple[tuple[str, ...], ...] = ()
+    head_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)  # word -> may start a unit
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,7 @@ def find_people(text: Text, gaz: Gazetteer) -> list[dict[str, str]]:
     return list(people.values())
 
 
+@lru_cache(maxsize=65536)
 def _bare(token: str) -> str:
     """A token without a leading conjunction/preposition and article (for unit lookup)."""
     for prefix in ("وبال", "فبال", "وال", "بال", "فال", "لل", "ال", "و", "ب", "ل", "ف"):
@@ -293,11 +295,22 @@ def _bare(token: str) -> str:
     return token
 
 
+def _may_head(word: str, q: Quantities) -> bool:
+    """True when a word could start a unit phrase (the test every word of every text goes through, so memoised)."""
+    known = q.head_cache.get(word)
+    if known is None:
+        head = _bare(word)
+        known = word in q.heads or head in q.heads or any(head.endswith(x) and head[: -len(x)] in q.heads for x in _SUFFIXES)
+        if len(q.head_cache) > 200_000:
+            q.head_cache.clear()
+        q.head_cache[word] = known
+    return known
+
+
 def _unit_at(words: list[str], i: int, q: Quantities, duals: bool = False) -> tuple[int, str] | None:
     """The longest unit phrase starting at word i: (length in words, category); only dual forms if duals."""
     table = q.dual_units if duals else q.units
-    head = _bare(words[i])
-    if words[i] not in q.heads and head not in q.heads and not any(head.endswith(x) and head[: -len(x)] in q.heads for x in _SUFFIXES):
+    if not _may_head(words[i], q):
         return None
     for n in range(min(q.max_unit_len, len(words) - i), 0, -1):
         phrase = words[i:i + n]
@@ -374,7 +387,10 @@ def _marked_counts(text: Text, words: list[str], q: Quantities, covered: set[int
     """Counts with no unit after them, given as the size of a force named just before
     ("الجنود الفرنسيين، وعددهم نحو ألف وخمسمئة"): the unit is the one of that force."""
     out: list[dict[str, Any]] = []
+    firsts = {m[0] for m in q.count_markers if m}
     for k in range(len(words)):
+        if words[k] not in firsts:
+            continue
         marker = next((m for m in q.count_markers if tuple(words[k:k + len(m)]) == m), None)
         if marker is None:
             continue
