@@ -237,7 +237,7 @@ class LoadServer:
 
     def __enter__(self) -> LoadServer:
         for s in self.servers:
-            threading.Thread(target=s.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+            threading.Thread(target=s.serve_forever, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
