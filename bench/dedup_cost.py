@@ -1,6 +1,6 @@
 """Dedup cost per article with N signatures already indexed (synthetic signatures, real probe texts).
 
-    python bench/dedup_cost.py --sizes 10000 100000
+    python bench/dedup_cost.py --sizes 10000 100000 1000000
 Loads N synthetic article signatures under a throw-away prefix on the local node, then times the
 index stage's dedup step (candidate multi-search + in-batch clustering + confirmation) for batches
 of real texts from tests/data/nearcopy. Deletes its indices afterwards.
@@ -59,7 +59,7 @@ def main() -> None:
                 pass
             loaded = size
             store.refresh("articles")
-            store.es.indices.forcemerge(index=store.alias("articles"), max_num_segments=1)
+            store.es.options(request_timeout=1800).indices.forcemerge(index=store.alias("articles"), max_num_segments=1)
             timings, cands = [], 0
             for _ in range(5):
                 start = time.perf_counter()
