@@ -116,8 +116,8 @@ def test_copies_found_after_rollover_update_the_article_in_its_old_index(setting
     indexed = pipeline.index_stage(settings, ctx, extracted)
     outcome = list(staging.read_jsonl(indexed))
     has_copies = {a["copy_of"] for a in outcome if a.get("copy_of")}
-    canonical = next(a for a in outcome if not a.get("copy_of") and a["id"] not in has_copies)
-    canonical.pop("story_id", None)
+    canonical_id = next(a["id"] for a in outcome if not a.get("copy_of") and a["id"] not in has_copies)
+    canonical = next(a for a in staging.read_jsonl(extracted) if a["id"] == canonical_id)  # the full article (the index batch is slim)
     old_index = store.indices("articles")[1]
     assert store.rollover("articles", force=True)["rolled_over"]
     copy = {**canonical, "id": "copy-1", "url": "https://other.example/copy", "canonical_url": "https://other.example/copy",
